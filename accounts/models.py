@@ -1,0 +1,91 @@
+"""People: the user account, follows, blocks and the notification inbox."""
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+
+class User(AbstractUser):
+    email = models.EmailField("e-mail address", unique=True)
+    display_name = models.CharField(max_length=50, blank=True)
+    bio = models.TextField(max_length=500, blank=True)
+    avatar = models.ImageField(upload_to="avatars/", blank=True)
+    age_confirmed_at = models.DateTimeField(null=True, blank=True)
+    # Screening of display name and bio (comment moderation issue): what others see.
+    profile_state = models.CharField(
+        max_length=10,
+        choices=[("published", "published"), ("held", "held"), ("rejected", "rejected")],
+        default="published",
+    )
+    suspended_until = models.DateTimeField(null=True, blank=True)
+    banned_at = models.DateTimeField(null=True, blank=True)
+    strikes = models.PositiveIntegerField(default=0)
+
+    objects = UserManager()
+
+    REQUIRED_FIELDS = ["email"]
+
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("username"), name="user_username_ci_unique")]
+
+    def __str__(self):
+        return self.username
+
+    @property
+    def name(self) -> str:
+        if self.display_name and self.profile_state == "published":
+            return self.display_name
+        return self.username
+
+    @property
+    def is_restricted(self) -> bool:
+        return self.banned_at is not None or (
+            self.suspended_until is not None and self.suspended_until > timezone.now()
+        )
+
+
+class Follow(models.Model):
+    follower = models.ForeignKey(User, on_delete=models.CASCADE, related_name="following_set")
+    followee = models.ForeignKey(User, on_delete=models.CASCADE, related_name="follower_set")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["follower", "followee"], name="follow_unique"),
+            models.CheckConstraint(condition=~models.Q(follower=models.F("followee")), name="follow_not_self"),
+        ]
+
+
+class Block(models.Model):
+    blocker = models.ForeignKey(User, on_delete=models.CASCADE, related_name="blocking_set")
+    blocked = models.ForeignKey(User, on_delete=models.CASCADE, related_name="blocked_by_set")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["blocker", "blocked"], name="block_unique"),
+            models.CheckConstraint(condition=~models.Q(blocker=models.F("blocked")), name="block_not_self"),
+        ]
+
+
+class Notification(models.Model):
+    class Kind(models.TextChoices):
+        LIKE = "like"
+        COMMENT = "comment"
+        REPLY = "reply"
+        FOLLOW = "follow"
+        MODERATION = "moderation"
+        REPORT = "report"
+
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    text = models.CharField(max_length=300)
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["recipient", "read_at", "-created_at"])]
+        ordering = ["-created_at"]

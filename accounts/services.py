@@ -1,0 +1,75 @@
+"""Account writes: sign-up, profile edits, avatar processing."""
+
+import io
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from accounts.models import User
+
+
+def avatar_process(*, upload) -> ContentFile:
+    """Check an uploaded avatar is a real image within the size limit; return a square JPEG."""
+    if upload.size > settings.AVATAR_MAX_BYTES:
+        limit_mb = settings.AVATAR_MAX_BYTES / (1024 * 1024)
+        raise ValidationError(f"The avatar is too large: the limit is {limit_mb:.0f} MB.")
+    try:
+        upload.seek(0)
+        with Image.open(upload) as probe:
+            probe.verify()
+        upload.seek(0)
+        image = Image.open(upload)
+        image.load()
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
+        raise ValidationError("The avatar must be a PNG, JPEG, GIF or WebP image.") from None
+    image = ImageOps.exif_transpose(image).convert("RGB")
+    size = settings.AVATAR_SIZE
+    image = ImageOps.fit(image, (size, size), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=85, optimize=True)
+    return ContentFile(out.getvalue(), name=f"{secrets.token_hex(8)}.jpg")
+
+
+@transaction.atomic
+def user_sign_up(*, username: str, email: str, password: str, display_name: str = "") -> User:
+    user = User(username=username, email=email.lower(), display_name=display_name, age_confirmed_at=timezone.now())
+    user.set_password(password)
+    user.full_clean(exclude=["password"])
+    user.save()
+    if display_name:
+        _screen_profile(user)
+    return user
+
+
+def profile_update(
+    *, user: User, display_name: str, bio: str, avatar: ContentFile | None = None, remove_avatar: bool = False
+) -> User:
+    """Save profile fields; `avatar` comes from `avatar_process`. Changed text is screened."""
+    text_changed = display_name != user.display_name or bio != user.bio
+    old_avatar = user.avatar.name if user.avatar else ""
+    new_avatar = avatar
+    with transaction.atomic():
+        user.display_name = display_name
+        user.bio = bio
+        if new_avatar is not None:
+            user.avatar.save(new_avatar.name, new_avatar, save=False)
+        elif remove_avatar:
+            user.avatar = ""
+        user.save()
+        if text_changed:
+            _screen_profile(user)
+    if old_avatar and (new_avatar is not None or remove_avatar):
+        transaction.on_commit(lambda: user.avatar.storage.delete(old_avatar))
+    return user
+
+
+def _screen_profile(user: User) -> None:
+    # Imported here: moderation depends on accounts, not the other way round at import time.
+    from moderation.services import profile_screen
+
+    profile_screen(user=user)

@@ -1,0 +1,130 @@
+"""The moderation gate's records: decisions (append-only), policies, reports, and model versions."""
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils import timezone
+
+CATEGORIES = ["S", "H", "V", "HR", "SH", "S3", "H2", "V2"]
+CATEGORY_NAMES = {
+    "S": "sexual",
+    "H": "hate",
+    "V": "violence",
+    "HR": "harassment",
+    "SH": "self-harm",
+    "S3": "sexual/minors",
+    "H2": "hate/threatening",
+    "V2": "violence/graphic",
+}
+
+
+class ModerationDecision(models.Model):
+    """One decision about one item. Rows are never edited; the newest decides."""
+
+    class Source(models.TextChoices):
+        AUTO = "auto"
+        HUMAN = "human"
+
+    class Outcome(models.TextChoices):
+        APPROVED = "approved"
+        REVIEW = "review"
+        REJECTED = "rejected"
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    object_id = models.PositiveBigIntegerField()
+    item = GenericForeignKey("content_type", "object_id")
+    # What the item was about and who wrote it, kept so history survives the item's deletion;
+    # erased (tombstoned) when the author deletes the account.
+    text_snapshot = models.TextField(blank=True)
+    subject_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source = models.CharField(max_length=5, choices=Source.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    action = models.CharField(max_length=20, blank=True)  # e.g. "strike", "suspend", "ban", "appeal"
+    reason = models.TextField(blank=True)
+    scores = models.JSONField(default=dict, blank=True)  # {"S": 0.01, ...}
+    thresholds = models.JSONField(default=dict, blank=True)
+    model_versions = models.JSONField(default=dict, blank=True)
+    stages = models.JSONField(default=dict, blank=True)  # per-stage scores, timings, attempts, errors
+    evidence = models.JSONField(default=dict, blank=True)
+    tombstoned = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["content_type", "object_id", "-created_at"])]
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.source} {self.outcome} {self.content_type.model}#{self.object_id}"
+
+
+class ModerationPolicy(models.Model):
+    class Scope(models.TextChoices):
+        COMMENTS = "comments"
+        PROFILES = "profiles"
+        VIDEOS = "videos"
+
+    scope = models.CharField(max_length=10, choices=Scope.choices)
+    category = models.CharField(max_length=3, choices=[(c, f"{c} ({CATEGORY_NAMES[c]})") for c in CATEGORIES])
+    review_threshold = models.FloatField()
+    reject_threshold = models.FloatField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "category"], name="policy_unique"),
+            models.CheckConstraint(
+                condition=models.Q(review_threshold__lte=models.F("reject_threshold")), name="policy_review_le_reject"
+            ),
+        ]
+        verbose_name_plural = "moderation policies"
+
+    def __str__(self):
+        return f"{self.scope}/{self.category}: review ≥ {self.review_threshold}, reject ≥ {self.reject_threshold}"
+
+
+class ModelVersion(models.Model):
+    """A trained artifact (comment classifier, recommender) under MODEL_ROOT, with its metrics."""
+
+    kind = models.CharField(max_length=30)  # "comment_classifier" | "recommender"
+    version = models.CharField(max_length=40)
+    artifact_path = models.CharField(max_length=300)  # relative to MODEL_ROOT
+    metrics = models.JSONField(default=dict, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    active = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    activated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "version"], name="model_version_unique"),
+        ]
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.kind} {self.version}{' (active)' if self.active else ''}"
+
+
+class Report(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open"
+        UPHELD = "upheld"
+        DISMISSED = "dismissed"
+
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reports_made")
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.PositiveBigIntegerField()
+    item = GenericForeignKey("content_type", "object_id")
+    category = models.CharField(max_length=3, choices=[(c, CATEGORY_NAMES[c]) for c in CATEGORIES])
+    note = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["reporter", "content_type", "object_id"], name="report_once_per_item")
+        ]

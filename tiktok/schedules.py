@@ -1,0 +1,17 @@
+"""Every recurring job in one list; `manage.py setup_schedules` creates or updates them."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Recurring:
+    name: str
+    func: str
+    minutes: int | None = None  # every N minutes, or
+    daily_at: str | None = None  # "HH:MM" in TIME_ZONE
+    cluster: str | None = None  # "long" for heavy jobs
+
+
+SCHEDULES: list[Recurring] = [
+    Recurring("sweep stuck encodings", "videos.tasks.sweep_stuck_work", minutes=5),
+]

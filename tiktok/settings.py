@@ -1,0 +1,265 @@
+"""All configuration, read once from the environment (see the README's configuration table)."""
+
+from pathlib import Path
+
+import dj_database_url
+from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+
+from tiktok.env import envbool, envfloat, envint, envlist, envstr
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(envstr("VAR_DIR", str(BASE_DIR / "var")))
+
+DEBUG = envbool("DJANGO_DEBUG", False)
+HTTPS = envbool("DJANGO_HTTPS", False)
+SECRET_KEY = envstr("DJANGO_SECRET_KEY", "")
+if not SECRET_KEY:
+    if HTTPS:
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_HTTPS is on")
+    # Development only: a fixed key keeps sessions across restarts on a laptop.
+    SECRET_KEY = "dev-insecure-" + "x" * 50
+ALLOWED_HOSTS = envlist("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = envlist("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "template_partials",
+    "django_q",
+    "accounts",
+    "videos",
+    "moderation",
+    "recommendations",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+]
+
+ROOT_URLCONF = "tiktok.urls"
+WSGI_APPLICATION = "tiktok.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "tiktok.context.site",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+DATABASE_URL = envstr("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
+try:
+    _db = dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 60, minimum=0))
+except Exception as exc:  # dj_database_url raises several types for a bad URL
+    raise ImproperlyConfigured(f"DATABASE_URL is malformed: {exc}") from None
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers proceed during a write; IMMEDIATE takes the write lock up front so two
+    # writers queue on busy_timeout instead of failing with "database is locked".
+    _db["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+    _db["CONN_MAX_AGE"] = 0
+    _db["TEST"] = {"NAME": envstr("SQLITE_TEST_NAME", str(VAR_DIR / "test.sqlite3"))}
+elif _db["ENGINE"] == "django.db.backends.mysql":
+    _db["OPTIONS"] = {"charset": "utf8mb4", "init_command": "SET sql_mode='STRICT_TRANS_TABLES'"}
+    _db["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
+_db["CONN_HEALTH_CHECKS"] = True
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache ----------------------------------------------------------------------------------
+# Rate limits and lockouts must hold across gunicorn workers, so even without Redis the cache
+# is shared (the database cache), never process-local memory.
+REDIS_URL = envstr("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "cache_table"}}
+
+# --- Accounts -------------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+MINIMUM_AGE = envint("MINIMUM_AGE", 13, minimum=0)
+AVATAR_MAX_BYTES = envint("AVATAR_MAX_BYTES", 5 * 1024 * 1024, minimum=1)
+AVATAR_SIZE = 256
+
+# --- I18N -----------------------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = envstr("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and media -----------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(envstr("STATIC_ROOT", str(VAR_DIR / "staticfiles")))
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_ROOT = Path(envstr("MEDIA_ROOT", str(VAR_DIR / "media")))
+MEDIA_URL = "/media/"  # never routed directly; the media view checks permission first
+MODEL_ROOT = Path(envstr("MODEL_ROOT", str(VAR_DIR / "models")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
+# The media view hands the file to nginx instead of streaming it in Python when this is set.
+MEDIA_X_ACCEL_PREFIX = envstr("MEDIA_X_ACCEL_PREFIX", "")
+
+# --- Uploads and transcoding ----------------------------------------------------------------
+UPLOAD_MAX_BYTES = envint("UPLOAD_MAX_BYTES", 200 * 1024 * 1024, minimum=1)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_TEMP_DIR = None
+VIDEO_MIN_SECONDS = envfloat("VIDEO_MIN_SECONDS", 1.0)
+VIDEO_MAX_SECONDS = envfloat("VIDEO_MAX_SECONDS", 600.0)
+VIDEO_MAX_SIDE = envint("VIDEO_MAX_SIDE", 4096, minimum=16)
+KEEP_ORIGINALS = envbool("KEEP_ORIGINALS", False)
+ORIGINALS_ROOT = Path(envstr("ORIGINALS_ROOT", str(VAR_DIR / "originals")))
+UPLOAD_TMP_ROOT = Path(envstr("UPLOAD_TMP_ROOT", str(VAR_DIR / "uploads")))
+TRANSCODE_MAX_ATTEMPTS = envint("TRANSCODE_MAX_ATTEMPTS", 3, minimum=1)
+TRANSCODE_RETRY_BASE_SECONDS = envint("TRANSCODE_RETRY_BASE_SECONDS", 30, minimum=0)
+TRANSCODE_STALE_SECONDS = envint("TRANSCODE_STALE_SECONDS", 1800, minimum=1)
+FFMPEG_THREADS = envint("FFMPEG_THREADS", 0, minimum=0)
+
+# --- Models and AI --------------------------------------------------------------------------
+COMMENT_ENCODER_DIR = envstr("COMMENT_ENCODER_DIR", "")
+WHISPER_MODEL_DIR = envstr("WHISPER_MODEL_DIR", "")
+GEMINI_API_KEY = envstr("GEMINI_API_KEY", "")
+GEMINI_MODEL = envstr("GEMINI_MODEL", "gemini-2.5-flash")
+GEMINI_BASE_URL = envstr("GEMINI_BASE_URL", "")
+GEMINI_TIMEOUT_SECONDS = envint("GEMINI_TIMEOUT_SECONDS", 300, minimum=1)
+GEMINI_RETRY_BASE_SECONDS = envfloat("GEMINI_RETRY_BASE_SECONDS", 2.0)
+GEMINI_RETRY_MAX_SECONDS = envfloat("GEMINI_RETRY_MAX_SECONDS", 60.0)
+GEMINI_MAX_ATTEMPTS = envint("GEMINI_MAX_ATTEMPTS", 5, minimum=1)
+
+# --- Background jobs (django-q2) ------------------------------------------------------------
+# The ORM broker keeps a task row until a worker acknowledges it, so a crashed worker loses
+# nothing. `timeout` is always shorter than `retry`, so a job still running is never handed to
+# a second worker. Long jobs (transcoding, moderation of videos, training) run on their own
+# cluster ("long") so they never starve comment re-scoring and notifications.
+Q_BROKER = envstr("Q_BROKER", "orm")
+if Q_BROKER not in {"orm", "redis"}:
+    raise ImproperlyConfigured(f"Q_BROKER must be 'orm' or 'redis', got {Q_BROKER!r}")
+if Q_BROKER == "redis" and not REDIS_URL:
+    raise ImproperlyConfigured("Q_BROKER=redis needs REDIS_URL")
+Q_SHORT_WORKERS = envint("Q_SHORT_WORKERS", 2, minimum=1)
+Q_LONG_WORKERS = envint("Q_LONG_WORKERS", 1, minimum=1)
+_q_broker = {"redis": REDIS_URL} if Q_BROKER == "redis" else {"orm": "default"}
+Q_CLUSTER = {
+    "name": "short",
+    "workers": Q_SHORT_WORKERS,
+    "timeout": 120,
+    "retry": 180,
+    "max_attempts": 3,
+    "queue_limit": 50,
+    "bulk": 10,
+    "poll": 0.5,
+    "catch_up": False,
+    "save_limit": 1000,
+    "ack_failures": True,
+    "label": "Jobs",
+    "sync": envbool("Q_SYNC", False),  # tests and `--wait` commands run jobs inline
+    **_q_broker,
+    "ALT_CLUSTERS": {
+        "long": {
+            "workers": Q_LONG_WORKERS,
+            "timeout": 3600,
+            "retry": 3700,
+            "max_attempts": 2,
+            "queue_limit": 2,
+            "bulk": 1,
+        },
+    },
+}
+
+# --- E-mail ---------------------------------------------------------------------------------
+EMAIL_HOST = envstr("EMAIL_HOST", "")
+EMAIL_BACKEND = envstr(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_PORT = envint("EMAIL_PORT", 587, minimum=1)
+EMAIL_HOST_USER = envstr("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", True)
+DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "no-reply@localhost")
+
+# --- Security -------------------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False  # htmx reads no cookie; the token travels in hx-headers
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if HTTPS:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = envbool("DJANGO_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = envint("DJANGO_HSTS_SECONDS", 31536000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# No inline script anywhere: every <script> carries the per-request nonce, and htmx runs
+# without hx-on or eval. Inline styles stay allowed (htmx's indicator styles, progress bars).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:", "blob:"],
+        "media-src": [SELF, "blob:"],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["stderr"], "level": envstr("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

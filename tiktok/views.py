@@ -1,0 +1,47 @@
+"""Project-wide views: health check and error pages."""
+
+import time
+
+from django.core.cache import cache
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import render
+
+
+def healthz(request):
+    checks: dict[str, dict] = {}
+    ok = True
+    start = time.monotonic()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = {"ok": True}
+    except Exception as exc:  # any driver error means the dependency is down
+        checks["database"] = {"ok": False, "error": str(exc)[:200]}
+        ok = False
+    try:
+        cache.set("healthz", "1", 5)
+        checks["cache"] = {"ok": cache.get("healthz") == "1"}
+    except Exception as exc:
+        checks["cache"] = {"ok": False, "error": str(exc)[:200]}
+    ok = ok and checks["cache"]["ok"]
+    if checks["database"]["ok"]:
+        try:
+            from django.utils import timezone
+            from django_q.models import OrmQ
+
+            oldest = OrmQ.objects.order_by("id").values_list("lock", flat=True).first()
+            lag = (timezone.now() - oldest).total_seconds() if oldest else 0.0
+            checks["queue"] = {"ok": True, "depth": OrmQ.objects.count(), "lag_seconds": round(max(lag, 0.0), 1)}
+        except Exception as exc:
+            checks["queue"] = {"ok": False, "error": str(exc)[:200]}
+    checks["elapsed_ms"] = round((time.monotonic() - start) * 1000, 1)
+    return JsonResponse({"ok": ok, "checks": checks}, status=200 if ok else 503)
+
+
+def page_not_found(request, exception):
+    return render(request, "404.html", status=404)
+
+
+def server_error(request):
+    return render(request, "500.html", status=500)
