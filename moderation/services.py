@@ -77,3 +77,37 @@ def profile_screen(*, user) -> None:
         text_snapshot=f"{user.display_name}\n{user.bio}",
         subject_user=user,
     )
+
+
+def comment_screen(*, comment) -> str:
+    """Decide a new comment's state inside the request and record the decision; returns the
+    comment's state. Until the comment classifier lands, every comment is held (fail closed)."""
+    comment.state = "held"
+    comment.save(update_fields=["state"])
+    decision_record(
+        item=comment,
+        source=ModerationDecision.Source.AUTO,
+        outcome=ModerationDecision.Outcome.REVIEW,
+        reason="Comment awaits review.",
+        text_snapshot=comment.text,
+        subject_user=comment.author,
+    )
+    return comment.state
+
+
+def video_screen(*, video) -> str:
+    """Automatic moderation of a transcoded video; returns the outcome. Until the video
+    moderation pipeline lands, a finished video waits in review for a person."""
+    from videos.services import video_apply_moderation
+
+    reason = "Awaiting review by a moderator."
+    decision_record(
+        item=video,
+        source=ModerationDecision.Source.AUTO,
+        outcome=ModerationDecision.Outcome.REVIEW,
+        reason=reason,
+        text_snapshot=f"{video.title}\n{video.description}",
+        subject_user=video.creator,
+    )
+    video_apply_moderation(video=video, outcome=ModerationDecision.Outcome.REVIEW, reason=reason)
+    return ModerationDecision.Outcome.REVIEW

@@ -1,14 +1,25 @@
 from django.urls import path
 
-from videos import views
+from videos import views, views_media, views_upload
 
 app_name = "videos"
 
 urlpatterns = [
+    # Viewer pages (videos/views.py)
     path("", views.feed, name="feed"),
     path("search/", views.search, name="search"),
-    path("upload/", views.upload, name="upload"),
     path("inbox/", views.notifications, name="notifications"),
     path("inbox/badge/", views.notification_badge, name="notification_badge"),
     path("@<str:username>/", views.profile, name="profile"),
+    path("v/<str:public_id>/", views.watch, name="watch"),
+    # Creating and managing videos (videos/views_upload.py)
+    path("upload/", views_upload.upload, name="upload"),
+    path("v/<str:public_id>/status/", views_upload.status, name="status"),
+    path("v/<str:public_id>/edit/", views_upload.edit, name="edit"),
+    path("v/<str:public_id>/delete/", views_upload.delete, name="delete"),
+    # Media behind permission checks (videos/views_media.py)
+    path("v/<str:public_id>/media/<str:rendition>.mp4", views_media.rendition, name="media"),
+    path("v/<str:public_id>/poster.jpg", views_media.poster, name="poster"),
+    path("v/<str:public_id>/captions.vtt", views_media.captions, name="captions"),
+    path("media/avatars/<str:name>", views_media.avatar, name="avatar"),
 ]
