@@ -78,6 +78,7 @@ try:
 except Exception as exc:  # dj_database_url raises several types for a bad URL
     raise ImproperlyConfigured(f"DATABASE_URL is malformed: {exc}") from None
 if _db["ENGINE"] == "django.db.backends.sqlite3":
+    Path(_db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # WAL lets readers proceed during a write; IMMEDIATE takes the write lock up front so two
     # writers queue on busy_timeout instead of failing with "database is locked".
     _db["OPTIONS"] = {
