@@ -39,6 +39,15 @@ class User(AbstractUser):
         return self.username
 
     @property
+    def avatar_url(self) -> str:
+        """The avatar through the media view (MEDIA_ROOT has no plain static route); "" if none."""
+        if not self.avatar:
+            return ""
+        from django.urls import reverse
+
+        return reverse("videos:avatar", args=[self.avatar.name.rsplit("/", 1)[-1]])
+
+    @property
     def is_restricted(self) -> bool:
         return self.banned_at is not None or (
             self.suspended_until is not None and self.suspended_until > timezone.now()

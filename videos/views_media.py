@@ -1,19 +1,161 @@
-"""Media behind permission checks: renditions (with HTTP Range), posters, captions, avatars."""
+"""Media behind permission checks: renditions (with HTTP Range), posters, captions, avatars.
 
-from django.http import Http404
+Nothing under MEDIA_ROOT has a plain static route. In development these views stream the file
+themselves and answer Range requests; in production (MEDIA_X_ACCEL_PREFIX set) they hand the
+file to nginx with X-Accel-Redirect, after the same permission check.
+"""
+
+import re
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.views.decorators.http import require_safe
+
+from videos.models import Encoding
+from videos.selectors import video_for_viewer
+
+RENDITIONS = ("720p", "360p")
+CHUNK = 64 * 1024
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_AVATAR_NAME = re.compile(r"^[\w.-]{1,200}$")
 
 
+def wants_low_rendition(request) -> bool:
+    """The Save-Data client hint asks for the small rendition. (Small screens get it from the
+    templates: a `<source media="(max-width: 480px)">` pointing at 360p comes first.)"""
+    return request.headers.get("Save-Data", "").strip().lower() == "on"
+
+
+def _media_path(relative: str) -> Path:
+    """Resolve a stored path relative to MEDIA_ROOT, refusing anything that escapes it."""
+    if not relative:
+        raise Http404
+    root = Path(settings.MEDIA_ROOT).resolve()
+    path = (root / relative).resolve()
+    if root not in path.parents or not path.is_file():
+        raise Http404
+    return path
+
+
+def parse_range(header: str, size: int) -> tuple[int, int] | None | str:
+    """One byte range from a Range header, as inclusive (start, end).
+
+    None means "serve the whole file" (no header, a malformed one, or several ranges, which
+    RFC 9110 lets a server ignore); "unsatisfiable" means answer 416.
+    """
+    match = _RANGE.match(header.strip()) if header else None
+    if match is None:
+        return None
+    first, last = match.groups()
+    if first == "" and last == "":
+        return None
+    if first == "":  # suffix: the last N bytes
+        length = int(last)
+        if length == 0 or size == 0:
+            return "unsatisfiable"
+        return max(0, size - length), size - 1
+    start = int(first)
+    end = size - 1 if last == "" else min(int(last), size - 1)
+    if start >= size:
+        return "unsatisfiable"
+    if end < start:
+        return None  # syntactically invalid: ignore the header
+    return start, end
+
+
+def _read_span(path: Path, start: int, length: int):
+    with path.open("rb") as handle:
+        handle.seek(start)
+        remaining = length
+        while remaining > 0:
+            block = handle.read(min(CHUNK, remaining))
+            if not block:
+                break
+            remaining -= len(block)
+            yield block
+
+
+def serve_media_file(request, path: Path, content_type: str) -> HttpResponse:
+    """Answer with the file: X-Accel-Redirect in production, Range-aware streaming otherwise."""
+    prefix = settings.MEDIA_X_ACCEL_PREFIX
+    if prefix:
+        relative = path.relative_to(Path(settings.MEDIA_ROOT).resolve()).as_posix()
+        response = HttpResponse(content_type=content_type)
+        response["X-Accel-Redirect"] = prefix.rstrip("/") + "/" + relative
+    else:
+        size = path.stat().st_size
+        span = parse_range(request.headers.get("Range", ""), size)
+        if span == "unsatisfiable":
+            response = HttpResponse(status=416, content_type=content_type)
+            response["Content-Range"] = f"bytes */{size}"
+        elif span is None:
+            response = FileResponse(path.open("rb"), content_type=content_type)
+        else:
+            start, end = span
+            length = end - start + 1
+            response = StreamingHttpResponse(_read_span(path, start, length), status=206, content_type=content_type)
+            response["Content-Length"] = str(length)
+            response["Content-Range"] = f"bytes {start}-{end}/{size}"
+        response["Accept-Ranges"] = "bytes"
+    # Whether this viewer may fetch it depends on who they are: never a shared cache.
+    response["Cache-Control"] = "private, max-age=3600"
+    response["Vary"] = "Cookie, Save-Data"
+    return response
+
+
+def _viewer_video(request, public_id):
+    video = video_for_viewer(public_id=public_id, user=request.user)
+    if video is None:
+        raise Http404
+    return video
+
+
+@require_safe
 def rendition(request, public_id, rendition):
-    raise Http404
+    video = _viewer_video(request, public_id)
+    if rendition == "preview":
+        return serve_media_file(request, _media_path(video.preview), "video/mp4")
+    if rendition not in RENDITIONS:
+        raise Http404
+    wanted = "360p" if rendition == "720p" and wants_low_rendition(request) else rendition
+    paths = dict(
+        Encoding.objects.filter(video=video, status=Encoding.Status.DONE, rendition__in=RENDITIONS).values_list(
+            "rendition", "path"
+        )
+    )
+    relative = paths.get(wanted) or paths.get(rendition)
+    if not relative:
+        raise Http404
+    return serve_media_file(request, _media_path(relative), "video/mp4")
 
 
+@require_safe
 def poster(request, public_id):
-    raise Http404
+    video = _viewer_video(request, public_id)
+    return serve_media_file(request, _media_path(video.poster), "image/jpeg")
 
 
+@require_safe
 def captions(request, public_id):
-    raise Http404
+    video = _viewer_video(request, public_id)
+    if not video.captions_vtt.strip():
+        raise Http404
+    response = HttpResponse(video.captions_vtt, content_type="text/vtt; charset=utf-8")
+    response["Cache-Control"] = "private, max-age=300"
+    return response
 
 
+@require_safe
 def avatar(request, name):
-    raise Http404
+    if not _AVATAR_NAME.match(name):
+        raise Http404
+    relative = f"avatars/{name}"
+    owner_exists = get_user_model().objects.filter(avatar=relative, is_active=True, banned_at__isnull=True).exists()
+    if not owner_exists:
+        raise Http404
+    content_type = "image/png" if name.lower().endswith(".png") else "image/jpeg"
+    if name.lower().endswith(".webp"):
+        content_type = "image/webp"
+    return serve_media_file(request, _media_path(relative), content_type)
