@@ -1,13 +1,16 @@
 """Sign-up, profile editing and the notification inbox; Django's auth views do the rest."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts.forms import ProfileForm, SignUpForm
 from accounts.services import profile_update, user_sign_up
+from tiktok import ratelimit
 
 
 def _safe_next(request, default="/"):
@@ -21,6 +24,13 @@ def signup(request):
     if request.user.is_authenticated:
         return redirect("/")
     form = SignUpForm(request.POST or None)
+    if request.method == "POST" and not ratelimit.hit(
+        "signup", ratelimit.client_ip(request), limit=settings.SIGNUPS_PER_HOUR_PER_IP, window=3600
+    ):
+        messages.error(request, "Too many sign-ups from your network. Please try again later.")
+        return render(
+            request, "accounts/signup.html", {"form": SignUpForm(), "next": _safe_next(request, "")}, status=429
+        )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         user = user_sign_up(
@@ -52,3 +62,27 @@ def profile_edit(request):
         messages.success(request, "Profile saved.")
         return redirect("accounts:profile_edit")
     return render(request, "accounts/profile_edit.html", {"form": form})
+
+
+class LoginView(auth_views.LoginView):
+    """Django's log-in, with a lockout after repeated failures per username and per address."""
+
+    template_name = "accounts/login.html"
+
+    def post(self, request, *args, **kwargs):
+        username = (request.POST.get("username") or "").strip().lower()
+        window = settings.LOGIN_LOCKOUT_SECONDS
+        idents = [("login-user", username), ("login-ip", ratelimit.client_ip(request))]
+        limit = settings.LOGIN_MAX_FAILURES
+        if any(ratelimit.count(scope, ident, window=window) >= limit for scope, ident in idents):
+            form = self.get_form()
+            form.is_bound = False
+            form.errors.clear()
+            return self.render_to_response(self.get_context_data(form=form, locked=True), status=429)
+        response = super().post(request, *args, **kwargs)
+        if response.status_code == 200:  # the form re-rendered: a failed attempt
+            for scope, ident in idents:
+                ratelimit.hit(scope, ident, limit=limit, window=window)
+        else:
+            ratelimit.reset("login-user", username, window=window)
+        return response

@@ -23,7 +23,7 @@ ALLOWED_HOSTS = envlist("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "test
 CSRF_TRUSTED_ORIGINS = envlist("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "tiktok.apps.ClipAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "django_q",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "accounts",
     "videos",
     "moderation",
@@ -48,6 +50,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -118,6 +121,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 MINIMUM_AGE = envint("MINIMUM_AGE", 13, minimum=0)
+# Log-in lockout: this many failures for one username (or from one address) within the window
+# locks further attempts until the window ends.
+LOGIN_MAX_FAILURES = envint("LOGIN_MAX_FAILURES", 5, minimum=1)
+LOGIN_LOCKOUT_SECONDS = envint("LOGIN_LOCKOUT_SECONDS", 900, minimum=1)
+SIGNUPS_PER_HOUR_PER_IP = envint("SIGNUPS_PER_HOUR_PER_IP", 10, minimum=1)
+# Staff confirm a one-time code (TOTP) before the admin opens; on by default wherever HTTPS is.
+STAFF_2FA = envbool("STAFF_2FA", HTTPS)
 AVATAR_MAX_BYTES = envint("AVATAR_MAX_BYTES", 5 * 1024 * 1024, minimum=1)
 AVATAR_SIZE = 256
 
@@ -146,6 +156,12 @@ WHITENOISE_USE_FINDERS = DEBUG
 # The media view hands the file to nginx instead of streaming it in Python when this is set.
 MEDIA_X_ACCEL_PREFIX = envstr("MEDIA_X_ACCEL_PREFIX", "")
 
+# --- Viewer actions -------------------------------------------------------------------------
+# Per viewer, per minute, in the shared cache. The player sends a few events per video watched.
+EVENTS_RATE_PER_MINUTE = envint("EVENTS_RATE_PER_MINUTE", 240, minimum=1)
+COMMENT_RATE_PER_MINUTE = envint("COMMENT_RATE_PER_MINUTE", 20, minimum=1)
+FEED_PAGE_SIZE = envint("FEED_PAGE_SIZE", 8, minimum=1)
+
 # --- Uploads and transcoding ----------------------------------------------------------------
 UPLOAD_MAX_BYTES = envint("UPLOAD_MAX_BYTES", 200 * 1024 * 1024, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
@@ -172,6 +188,19 @@ GEMINI_TIMEOUT_SECONDS = envint("GEMINI_TIMEOUT_SECONDS", 300, minimum=1)
 GEMINI_RETRY_BASE_SECONDS = envfloat("GEMINI_RETRY_BASE_SECONDS", 2.0)
 GEMINI_RETRY_MAX_SECONDS = envfloat("GEMINI_RETRY_MAX_SECONDS", 60.0)
 GEMINI_MAX_ATTEMPTS = envint("GEMINI_MAX_ATTEMPTS", 5, minimum=1)
+GEMINI_POLL_SECONDS = envfloat("GEMINI_POLL_SECONDS", 2.0)
+
+# --- Video moderation, reports, strikes -----------------------------------------------------
+VIDEO_MODERATION_MAX_FRAMES = envint("VIDEO_MODERATION_MAX_FRAMES", 30, minimum=1)
+VIDEO_MODERATION_EVIDENCE_FRAMES = envint("VIDEO_MODERATION_EVIDENCE_FRAMES", 6, minimum=0)
+# A moderation job with no heartbeat for this long is taken to have lost its worker and is requeued.
+VIDEO_MODERATION_STALE_SECONDS = envint("VIDEO_MODERATION_STALE_SECONDS", 1800, minimum=1)
+VIDEO_MODERATION_MAX_ATTEMPTS = envint("VIDEO_MODERATION_MAX_ATTEMPTS", 3, minimum=1)
+REPORTS_HIDE_THRESHOLD = envint("REPORTS_HIDE_THRESHOLD", 3, minimum=1)
+REPORTS_PER_HOUR = envint("REPORTS_PER_HOUR", 20, minimum=1)
+STRIKES_SUSPEND_AT = envint("STRIKES_SUSPEND_AT", 3, minimum=1)
+STRIKES_BAN_AT = envint("STRIKES_BAN_AT", 5, minimum=1)
+SUSPENSION_DAYS = envint("SUSPENSION_DAYS", 7, minimum=1)
 
 # --- Background jobs (django-q2) ------------------------------------------------------------
 # The ORM broker keeps a task row until a worker acknowledges it, so a crashed worker loses

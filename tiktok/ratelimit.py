@@ -1,0 +1,38 @@
+"""Fixed-window rate limits in the shared cache, so they hold across gunicorn workers."""
+
+import hashlib
+import time
+
+from django.core.cache import cache
+
+
+def client_ip(request) -> str:
+    # Behind nginx the real address arrives in X-Real-IP (set by our nginx config, not the client).
+    return request.META.get("HTTP_X_REAL_IP") or request.META.get("REMOTE_ADDR", "")
+
+
+def _key(scope: str, ident: str, window: int) -> str:
+    bucket = int(time.time() // window)
+    digest = hashlib.sha256(ident.encode()).hexdigest()[:32]
+    return f"rl:{scope}:{digest}:{bucket}"
+
+
+def hit(scope: str, ident: str, *, limit: int, window: int) -> bool:
+    """Count one hit; True while the caller is within `limit` hits per `window` seconds."""
+    key = _key(scope, ident, window)
+    if cache.add(key, 1, timeout=window + 1):
+        return True
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=window + 1)
+        count = 1
+    return count <= limit
+
+
+def count(scope: str, ident: str, *, window: int) -> int:
+    return cache.get(_key(scope, ident, window), 0)
+
+
+def reset(scope: str, ident: str, *, window: int) -> None:
+    cache.delete(_key(scope, ident, window))
