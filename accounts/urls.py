@@ -10,6 +10,8 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("profile/", views.profile_edit, name="profile_edit"),
+    path("data/", views.data_export, name="data"),
+    path("delete/", views.account_delete, name="delete"),
     path(
         "password/change/",
         auth_views.PasswordChangeView.as_view(

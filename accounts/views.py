@@ -2,12 +2,14 @@
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from accounts import privacy
 from accounts.forms import ProfileForm, SignUpForm
 from accounts.services import profile_update, user_sign_up
 from tiktok import ratelimit
@@ -86,3 +88,27 @@ class LoginView(auth_views.LoginView):
         else:
             ratelimit.reset("login-user", username, window=window)
         return response
+
+
+@login_required
+def data_export(request):
+    if request.method != "POST":
+        return render(request, "accounts/data.html")
+    payload = privacy.user_export(user=request.user)
+    response = HttpResponse(payload, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="clip-{request.user.username}-data.zip"'
+    return response
+
+
+@login_required
+def account_delete(request):
+    error = ""
+    if request.method == "POST":
+        if request.user.check_password(request.POST.get("password", "")):
+            user = request.user
+            logout(request)
+            privacy.user_delete(user=user)
+            messages.success(request, "Your account and everything in it have been deleted.")
+            return redirect("/")
+        error = "That password is not right."
+    return render(request, "accounts/data.html", {"delete_error": error}, status=400 if error else 200)
