@@ -69,14 +69,13 @@ def make_clip(
         argv += ["-t", str(seconds), "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
         argv += ["-c:a", "aac", "-b:a", "64k"] if audio else ["-an"]
         target = work / "clip.mp4" if rotate else path
-        if fmt:
-            argv += ["-f", fmt]
+        argv += ["-f", "mp4" if rotate else (fmt or "mp4")]
         _run([*argv, str(target)])
         if rotate:
             # ffmpeg 5's mp4 muxer turns the `rotate` tag into the display matrix phones write.
             _run(
                 [FFMPEG, "-hide_banner", "-loglevel", "error", "-y", "-i", str(target), "-c", "copy"]
-                + ["-metadata:s:v:0", f"rotate={rotate}", str(path)]
+                + ["-metadata:s:v:0", f"rotate={rotate}", "-f", fmt or "mp4", str(path)]
             )
     finally:
         shutil.rmtree(work, ignore_errors=True)

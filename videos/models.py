@@ -87,6 +87,9 @@ class Video(models.Model):
     poster_time = models.FloatField(default=1.0)
     preview = models.CharField(max_length=300, blank=True)
     captions_vtt = models.TextField(blank=True)
+    # Demo content only (seed_demo): until automatic moderation exists, the pipeline records a
+    # human approval with this note once the video is ready. Never set from user input.
+    approve_on_ready_note = models.CharField(max_length=200, blank=True, editable=False)
     transcript = models.TextField(blank=True)
 
     view_count = models.PositiveIntegerField(default=0)

@@ -1,0 +1,144 @@
+"""The transcoding pipeline on real clips: conforming outputs, orientation, silence, poster and preview,
+moderation gate, retries with a recorded attempt each, and the admin's re-transcode."""
+
+import pytest
+
+from moderation.models import ModerationDecision
+from tests.media import ffprobe, make_clip
+from videos import services
+from videos.models import Encoding, Video
+
+pytestmark = pytest.mark.django_db
+
+
+def upload(user, tmp_path, name="clip.mp4", title="A clip", **clip_kwargs):
+    source = services.upload_temp_path()
+    make_clip(source, **clip_kwargs)
+    return services.video_create(creator=user, source_path=source, title=title, enqueue=False)
+
+
+def moov_before_mdat(path) -> bool:
+    data = path.read_bytes()
+    return 0 <= data.find(b"moov") < data.find(b"mdat")
+
+
+def video_stream(info):
+    return next(s for s in info["streams"] if s["codec_type"] == "video")
+
+
+def rotation_of(stream) -> int:
+    for side in stream.get("side_data_list") or []:
+        if "rotation" in side:
+            return int(side["rotation"])
+    return int((stream.get("tags") or {}).get("rotate", 0))
+
+
+def test_both_renditions_are_h264_high_yuv420p_aac_with_the_moov_atom_first(settings, make_user, tmp_path):
+    video = services.video_process_inline(video=upload(make_user(), tmp_path, seconds=2, width=960, height=540))
+    assert video.processing == Video.Processing.READY
+    limits = {"720p": 720, "360p": 360}
+    for encoding in video.encodings.all():
+        path = settings.MEDIA_ROOT / encoding.path
+        info = ffprobe(path)
+        stream = video_stream(info)
+        audio = [s for s in info["streams"] if s["codec_type"] == "audio"]
+        assert (stream["codec_name"], stream["profile"], stream["pix_fmt"]) == ("h264", "High", "yuv420p")
+        assert [a["codec_name"] for a in audio] == ["aac"]
+        assert moov_before_mdat(path)
+        assert min(stream["width"], stream["height"]) <= limits[encoding.rendition]
+        assert stream["width"] > stream["height"]  # landscape stays landscape
+        assert encoding.size_bytes == path.stat().st_size and encoding.bitrate > 0
+        assert "libx264" in encoding.command and encoding.runtime_seconds > 0
+    assert {e.rendition: e.height for e in video.encodings.all()} == {"720p": 540, "360p": 360}
+
+
+def test_a_portrait_phone_clip_with_rotation_metadata_stays_portrait_and_a_silent_one_stays_silent(
+    settings, make_user, tmp_path
+):
+    video = upload(make_user(), tmp_path, seconds=1.5, width=320, height=240, rotate=90, audio=False)
+    assert (video.width, video.height, video.rotation) == (240, 320, 90)
+    video = services.video_process_inline(video=video)
+    for encoding in video.encodings.all():
+        info = ffprobe(settings.MEDIA_ROOT / encoding.path)
+        stream = video_stream(info)
+        shown = (stream["width"], stream["height"])
+        if rotation_of(stream) in (90, -90, 270):
+            shown = shown[::-1]
+        assert shown[0] < shown[1], f"{encoding.rendition} is not portrait: {shown}"
+        assert not [s for s in info["streams"] if s["codec_type"] == "audio"]
+
+
+def test_a_finished_video_has_a_poster_a_muted_preview_and_waits_for_review(settings, make_user, tmp_path):
+    video = services.video_process_inline(video=upload(make_user(), tmp_path, seconds=2))
+    assert video.poster == f"videos/{video.public_id}/poster.jpg"
+    poster = ffprobe(settings.MEDIA_ROOT / video.poster)
+    assert video_stream(poster)["codec_name"] == "mjpeg"
+    preview = ffprobe(settings.MEDIA_ROOT / video.preview)
+    assert [s["codec_type"] for s in preview["streams"]] == ["video"]
+    assert video.moderation == Video.Moderation.REVIEW and not video.is_watchable
+    decisions = ModerationDecision.objects.filter(object_id=video.pk, content_type__model="video")
+    assert decisions.count() == 1
+    assert video.source_path == ""  # the upload is gone once transcoded
+    assert not list(settings.UPLOAD_TMP_ROOT.iterdir())
+    every_mp4 = list(settings.MEDIA_ROOT.rglob("*.mp4"))
+    assert sorted(p.name for p in every_mp4) == ["360p.mp4", "720p.mp4", "preview.mp4"]
+
+
+def test_originals_are_kept_outside_media_root_only_when_the_setting_says_so(settings, make_user, tmp_path):
+    settings.KEEP_ORIGINALS = True
+    video = services.video_process_inline(video=upload(make_user(), tmp_path, seconds=1.2))
+    kept = settings.ORIGINALS_ROOT / f"{video.public_id}.original"
+    assert kept.is_file() and video.source_path == str(kept)
+    assert settings.MEDIA_ROOT not in kept.parents
+
+
+def test_a_failing_transcode_is_retried_with_each_attempt_recorded_then_the_video_fails(settings, make_user, tmp_path):
+    settings.TRANSCODE_MAX_ATTEMPTS = 2
+    settings.TRANSCODE_RETRY_BASE_SECONDS = 0
+    video = upload(make_user(), tmp_path, seconds=1.2)
+    # The source disappearing after the probe is one way a real transcode fails: truncate it.
+    from pathlib import Path
+
+    Path(video.source_path).write_bytes(Path(video.source_path).read_bytes()[:2000])
+    video = services.video_process_inline(video=video)
+    assert video.processing == Video.Processing.FAILED
+    assert video.processing_error
+    assert video.moderation == Video.Moderation.PENDING and not video.is_watchable
+
+
+def test_an_ffmpeg_failure_mid_encoding_is_retried_and_recorded(settings, make_user, tmp_path, monkeypatch):
+    settings.TRANSCODE_RETRY_BASE_SECONDS = 0
+    video = upload(make_user(), tmp_path, seconds=1.2)
+    real = services.ffmpeg.transcode_command
+    calls = {"n": 0}
+
+    def first_one_broken(**kwargs):
+        calls["n"] += 1
+        argv = real(**kwargs)
+        # An option ffmpeg rejects makes the first run exit non-zero, as a real failure would.
+        return argv[:-1] + ["-not-an-option", "1", argv[-1]] if calls["n"] == 1 else argv
+
+    monkeypatch.setattr(services.ffmpeg, "transcode_command", first_one_broken)
+    video = services.video_process_inline(video=video)
+    assert video.processing == Video.Processing.READY
+    encoding = video.encodings.get(rendition="720p")
+    assert encoding.attempts == 2
+    assert list(encoding.attempt_log.order_by("number").values_list("number", "outcome")) == [
+        (1, "failed"),
+        (2, "done"),
+    ]
+    assert "not-an-option" in encoding.attempt_log.get(number=1).error or encoding.attempt_log.get(number=1).error
+
+
+def test_the_admin_re_transcode_rebuilds_renditions_from_the_720p_and_keeps_approval(
+    settings, make_user, tmp_path, django_capture_on_commit_callbacks
+):
+    from moderation.services import video_decide_by_human
+
+    video = services.video_process_inline(video=upload(make_user(), tmp_path, seconds=1.2))
+    video_decide_by_human(video=video, outcome="approved", actor=None, note="fine")
+    with django_capture_on_commit_callbacks(execute=False):
+        services.video_retranscode(video=Video.objects.get(pk=video.pk))
+    video = services.video_process_inline(video=Video.objects.get(pk=video.pk))
+    assert video.processing == Video.Processing.READY and video.moderation == Video.Moderation.APPROVED
+    assert all(e.status == Encoding.Status.DONE for e in video.encodings.all())
