@@ -18,6 +18,14 @@ class ClipAdminSite(admin.AdminSite):
 
         return OTPAuthenticationForm
 
+    def get_urls(self):
+        from django.urls import path
+
+        from tiktok.dashboard import dashboard_view
+
+        extra = [path("dashboard/", self.admin_view(lambda request: dashboard_view(request, self)), name="dashboard")]
+        return extra + super().get_urls()
+
     def has_permission(self, request):
         if not super().has_permission(request):
             return False
