@@ -6,6 +6,10 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
+from django_q.models import OrmQ, Success
+
+from tiktok.schedules import SCHEDULES
 
 
 def healthz(request):
@@ -27,14 +31,12 @@ def healthz(request):
     ok = ok and checks["cache"]["ok"]
     if checks["database"]["ok"]:
         try:
-            from django.utils import timezone
-            from django_q.models import OrmQ
-
             oldest = OrmQ.objects.order_by("id").values_list("lock", flat=True).first()
             lag = (timezone.now() - oldest).total_seconds() if oldest else 0.0
             checks["queue"] = {"ok": True, "depth": OrmQ.objects.count(), "lag_seconds": round(max(lag, 0.0), 1)}
         except Exception as exc:
             checks["queue"] = {"ok": False, "error": str(exc)[:200]}
+        checks["nightly_jobs"] = _nightly_jobs()
     checks["elapsed_ms"] = round((time.monotonic() - start) * 1000, 1)
     return JsonResponse({"ok": ok, "checks": checks}, status=200 if ok else 503)
 
@@ -45,3 +47,13 @@ def page_not_found(request, exception):
 
 def server_error(request):
     return render(request, "500.html", status=500)
+
+
+def _nightly_jobs() -> dict:
+    """When each daily job last succeeded (None: never). Informational: a fresh install has none."""
+    result = {}
+    for item in SCHEDULES:
+        if item.daily_at:
+            last = Success.objects.filter(func=item.func).order_by("-stopped").values_list("stopped", flat=True).first()
+            result[item.func] = last.isoformat() if last else None
+    return result
