@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q as models_q
 from django.utils import timezone
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -73,3 +74,84 @@ def _screen_profile(user: User) -> None:
     from moderation.services import profile_screen
 
     profile_screen(user=user)
+
+
+# --- Follows and blocks ------------------------------------------------------------------------
+
+
+class RelationRefused(Exception):
+    """A follow or block that cannot be made; `status` is the HTTP status a view answers with."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def _is_blocked_between(a: User, b: User) -> bool:
+    from accounts.models import Block
+
+    return Block.objects.filter(models_q(blocker=a, blocked=b) | models_q(blocker=b, blocked=a)).exists()
+
+
+def follow_create(*, follower: User, followee: User) -> bool:
+    """Follow someone; returns whether a new follow was made. Nobody follows themself, and
+    nobody follows across a block."""
+    from django.db import IntegrityError
+    from django.urls import reverse
+
+    from accounts.models import Follow
+
+    if follower.pk == followee.pk:
+        raise RelationRefused("You cannot follow yourself.")
+    if _is_blocked_between(follower, followee):
+        raise RelationRefused("You cannot follow this account.", status=403)
+    try:
+        with transaction.atomic():
+            Follow.objects.create(follower=follower, followee=followee)
+    except IntegrityError:
+        return False
+    from videos.interactions import notification_send
+
+    notification_send(
+        recipient=followee,
+        actor=follower,
+        kind="follow",
+        text=f"{follower.name} started following you",
+        url=reverse("videos:profile", args=[follower.username]),
+    )
+    return True
+
+
+def follow_delete(*, follower: User, followee: User) -> bool:
+    from accounts.models import Follow
+
+    deleted, _ = Follow.objects.filter(follower=follower, followee=followee).delete()
+    return bool(deleted)
+
+
+@transaction.atomic
+def block_create(*, blocker: User, blocked: User) -> bool:
+    """Block someone: follows both ways end, and neither sees the other's videos or comments."""
+    from django.db import IntegrityError
+
+    from accounts.models import Block, Follow
+
+    if blocker.pk == blocked.pk:
+        raise RelationRefused("You cannot block yourself.")
+    Follow.objects.filter(
+        models_q(follower=blocker, followee=blocked) | models_q(follower=blocked, followee=blocker)
+    ).delete()
+    try:
+        with transaction.atomic():
+            Block.objects.create(blocker=blocker, blocked=blocked)
+    except IntegrityError:
+        return False
+    return True
+
+
+def block_delete(*, blocker: User, blocked: User) -> bool:
+    from accounts.models import Block
+
+    deleted, _ = Block.objects.filter(blocker=blocker, blocked=blocked).delete()
+    return bool(deleted)

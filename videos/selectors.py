@@ -1,7 +1,7 @@
 """Reads about videos. `listable_videos` and `watchable_videos` are the only definitions of
 what others may see; every read path starts from one of them."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import ExpressionWrapper, F, FloatField, Q, QuerySet, Value
 
 from videos.models import Video
 
@@ -41,3 +41,214 @@ def video_for_viewer(*, public_id: str, user) -> Video | None:
     if user is not None and user.is_authenticated and (user.pk == video.creator_id or user.is_staff):
         return video
     return None
+
+
+# --- Viewer reads (feed cards, comments, profiles, discovery) -------------------------------
+# Everything below starts from listable_videos()/watchable_videos() and additionally hides the
+# content of users blocked in either direction.
+
+
+def blocked_user_ids(*, user) -> set[int]:
+    """Users this viewer blocked or who blocked this viewer: neither sees the other."""
+    if user is None or not user.is_authenticated:
+        return set()
+    from accounts.models import Block
+
+    rows = Block.objects.filter(Q(blocker=user) | Q(blocked=user)).values_list("blocker_id", "blocked_id")
+    return {other for pair in rows for other in pair if other != user.pk}
+
+
+def is_blocked_between(*, user, other) -> bool:
+    if user is None or not user.is_authenticated or other is None or user.pk == other.pk:
+        return False
+    from accounts.models import Block
+
+    return Block.objects.filter(Q(blocker=user, blocked=other) | Q(blocker=other, blocked=user)).exists()
+
+
+def visible_to(qs: QuerySet[Video], *, user) -> QuerySet[Video]:
+    blocked = blocked_user_ids(user=user)
+    return qs.exclude(creator_id__in=blocked) if blocked else qs
+
+
+def video_for_actor(*, public_id: str, user) -> Video | None:
+    """The video if this viewer may see and act on it: `video_for_viewer` minus blocked creators."""
+    video = video_for_viewer(public_id=public_id, user=user)
+    if video is None or is_blocked_between(user=user, other=video.creator):
+        return None
+    return video
+
+
+def with_card_relations(qs: QuerySet[Video]) -> QuerySet[Video]:
+    return qs.select_related("creator").prefetch_related("categories", "hashtags")
+
+
+def viewer_flags(*, user, videos) -> dict[str, set[int]]:
+    """Batch "liked / favourited by me" and "I follow the creator" for a page of cards:
+    three queries however many cards there are."""
+    from accounts.models import Follow
+    from videos.models import Favourite, Like
+
+    flags = {"liked": set(), "favourited": set(), "following": set()}
+    videos = list(videos)
+    if user is None or not user.is_authenticated or not videos:
+        return flags
+    ids = [v.pk for v in videos]
+    creators = {v.creator_id for v in videos}
+    flags["liked"] = set(Like.objects.filter(user=user, video_id__in=ids).values_list("video_id", flat=True))
+    flags["favourited"] = set(Favourite.objects.filter(user=user, video_id__in=ids).values_list("video_id", flat=True))
+    flags["following"] = set(
+        Follow.objects.filter(follower=user, followee_id__in=creators).values_list("followee_id", flat=True)
+    )
+    return flags
+
+
+def following_videos(*, user, offset: int = 0, limit: int = 10) -> list[Video]:
+    """Followed creators' listable videos, newest first."""
+    qs = (
+        listable_videos()
+        .filter(creator__follower_set__follower=user)
+        .exclude(creator_id__in=blocked_user_ids(user=user))
+        .order_by("-published_at", "-pk")
+    )
+    return list(with_card_relations(qs)[offset : offset + limit])
+
+
+def comments_for_video(*, video: Video, user, before: int | None = None, limit: int = 20):
+    """Top-level comments, newest first, each with its replies (oldest first).
+
+    Others see published, non-hidden comments; authors also see their own in any state."""
+    from django.db.models import Prefetch
+
+    from videos.models import Comment
+
+    shown = Q(state=Comment.State.PUBLISHED, hidden=False)
+    if user is not None and user.is_authenticated:
+        shown |= Q(author=user)
+    blocked = blocked_user_ids(user=user)
+    replies = Comment.objects.filter(shown).exclude(author_id__in=blocked).select_related("author").order_by("pk")
+    qs = (
+        Comment.objects.filter(shown, video=video, parent__isnull=True)
+        .exclude(author_id__in=blocked)
+        .select_related("author")
+        .prefetch_related(Prefetch("replies", queryset=replies, to_attr="shown_replies"))
+        .order_by("-pk")
+    )
+    if before:
+        qs = qs.filter(pk__lt=before)
+    page = list(qs[: limit + 1])
+    return page[:limit], len(page) > limit
+
+
+def profile_videos(*, person, viewer) -> QuerySet[Video]:
+    """A creator's grid: listable videos to others; every own video (any state) to the owner."""
+    if viewer is not None and viewer.is_authenticated and viewer.pk == person.pk:
+        qs = Video.objects.filter(creator=person, deleted_at__isnull=True).order_by("-created_at")
+    else:
+        qs = listable_videos().filter(creator=person).order_by("-published_at")
+    return qs.select_related("creator")
+
+
+def liked_videos(*, person, viewer) -> QuerySet[Video]:
+    qs = listable_videos().filter(likes__user=person).order_by("-likes__created_at")
+    return visible_to(qs, user=viewer).select_related("creator")
+
+
+def favourite_videos(*, person) -> QuerySet[Video]:
+    qs = listable_videos().filter(favourites__user=person).order_by("-favourites__created_at")
+    return qs.select_related("creator")
+
+
+def profile_counts(*, person) -> dict[str, int]:
+    from django.db.models import Sum
+
+    from accounts.models import Follow
+
+    likes = listable_videos().filter(creator=person).aggregate(n=Sum("like_count"))["n"] or 0
+    return {
+        "followers": Follow.objects.filter(followee=person).count(),
+        "following": Follow.objects.filter(follower=person).count(),
+        "likes": likes,
+    }
+
+
+def creator_video_stats(*, person) -> dict[int, dict]:
+    """Per-video figures for the owner: views, average watch time, completion rate, likes,
+    comments, shares (watch figures averaged over the recorded viewings)."""
+    from django.db.models import Avg, Count
+
+    from videos.models import EngagementEvent
+
+    rows = (
+        EngagementEvent.objects.filter(video__creator=person, kind=EngagementEvent.Kind.WATCH)
+        .values("video_id")
+        .annotate(n=Count("pk"), avg_watch=Avg("watch_seconds"), avg_completion=Avg("completion"))
+    )
+    return {r["video_id"]: r for r in rows}
+
+
+ENGAGEMENT_SCORE = F("like_count") + 2 * F("comment_count") + 3 * F("share_count") + 2 * F("favourite_count")
+
+
+def discovery_order(qs: QuerySet[Video], *, sort: str) -> QuerySet[Video]:
+    """`newest`, or `engaging`: weighted interactions per view, smoothed so a video with three
+    views and one like does not outrank a popular one."""
+    if sort == "engaging":
+        qs = qs.annotate(
+            engagement=ExpressionWrapper(
+                (ENGAGEMENT_SCORE + Value(1.0)) / (F("view_count") + Value(20.0)), output_field=FloatField()
+            )
+        )
+        return qs.order_by("-engagement", "-published_at")
+    return qs.order_by("-published_at", "-pk")
+
+
+def category_videos(*, category, viewer, sort: str = "newest") -> QuerySet[Video]:
+    qs = visible_to(listable_videos().filter(categories=category), user=viewer)
+    return with_card_relations(discovery_order(qs, sort=sort))
+
+
+def hashtag_videos(*, hashtag, viewer, sort: str = "newest") -> QuerySet[Video]:
+    qs = visible_to(listable_videos().filter(hashtags=hashtag), user=viewer)
+    return with_card_relations(discovery_order(qs, sort=sort))
+
+
+def search_videos(*, q: str, viewer) -> QuerySet[Video]:
+    """Titles, descriptions, hashtags and creators' usernames / display names."""
+    words = [w for w in q.split() if w][:8]
+    qs = listable_videos()
+    for word in words:
+        tag = word.lstrip("#").lower()
+        match = Q(title__icontains=word) | Q(description__icontains=word) | Q(creator__username__icontains=word)
+        match |= Q(creator__display_name__icontains=word, creator__profile_state="published")
+        if tag:
+            match |= Q(pk__in=Video.objects.filter(hashtags__name=tag).values("pk"))
+        qs = qs.filter(match)
+    return with_card_relations(visible_to(qs, user=viewer).order_by("-published_at", "-pk"))
+
+
+def search_people(*, q: str, viewer, limit: int = 8):
+    from accounts.models import User
+
+    word = q.strip().lstrip("@")
+    if not word:
+        return []
+    qs = User.objects.filter(is_active=True, banned_at__isnull=True).filter(
+        Q(username__icontains=word) | Q(display_name__icontains=word, profile_state="published")
+    )
+    blocked = blocked_user_ids(user=viewer)
+    if blocked:
+        qs = qs.exclude(pk__in=blocked)
+    return list(qs.order_by("username")[:limit])
+
+
+def watch_history(*, user, limit: int = 60) -> list[Video]:
+    """Videos this viewer played, most recent first, still watchable to them."""
+    from videos.models import VideoView
+
+    views = (
+        VideoView.objects.filter(user=user, video__in=visible_to(watchable_videos(), user=user))
+        .select_related("video__creator")
+        .order_by("-last_seen_at")[:limit]
+    )
+    return [v.video for v in views]

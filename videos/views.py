@@ -1,42 +1,478 @@
-"""Viewer pages. Views parse input, call selectors and services, and render."""
+"""Viewer pages and actions. Views parse input, call selectors and services, and render; one
+view serves both the full page and its HTMX fragment."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.views.decorators.http import require_GET, require_POST
 
+from accounts import services as account_services
 from accounts.models import User
-from videos.selectors import listable_videos, video_for_viewer
+from recommendations.selectors import feed_for_viewer
+from videos import interactions, selectors
+from videos.models import Category, Comment, Hashtag, Video
+
+MAX_SEEN = 300
 
 
+def _page_size() -> int:
+    return int(getattr(settings, "FEED_PAGE_SIZE", 8))
+
+
+def _session_key(request) -> str:
+    # Anonymous viewers' events tie to their session, so make sure there is one.
+    if not request.session.session_key:
+        request.session["v"] = 1
+        request.session.save()
+    return request.session.session_key
+
+
+def _refused(exc) -> HttpResponse:
+    return HttpResponse(exc.message, status=exc.status, content_type="text/plain; charset=utf-8")
+
+
+def _slot(request) -> str:
+    slot = request.POST.get("slot", "") if request.method == "POST" else request.GET.get("slot", "")
+    return slot if slot in interactions.SLOTS else ""
+
+
+def _back(request, default: str) -> HttpResponseRedirect:
+    target = request.POST.get("next") or request.META.get("HTTP_REFERER") or default
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = default
+    return HttpResponseRedirect(target)
+
+
+def _cards(request, videos, *, slots=None, reasons=None) -> list[dict]:
+    videos = list(videos)
+    flags = selectors.viewer_flags(user=request.user, videos=videos)
+    cards = []
+    for i, video in enumerate(videos):
+        cards.append(
+            {
+                "video": video,
+                "slot": (slots or {}).get(i, ""),
+                "reason": (reasons or {}).get(i, ""),
+                "liked": video.pk in flags["liked"],
+                "favourited": video.pk in flags["favourited"],
+                "following": video.creator_id in flags["following"],
+            }
+        )
+    return cards
+
+
+def _with_relations(items):
+    """Attach categories and hashtags to the feed's videos in two queries."""
+    from django.db.models import prefetch_related_objects
+
+    videos = [item.video for item in items]
+    prefetch_related_objects(videos, "categories", "hashtags")
+    return videos
+
+
+def _feed_page(request, seen_public_ids: list[str]):
+    exclude = set()
+    if seen_public_ids:
+        exclude = set(Video.objects.filter(public_id__in=seen_public_ids).values_list("pk", flat=True))
+    items = feed_for_viewer(
+        user=request.user, session_key=_session_key(request), exclude_ids=exclude, limit=_page_size()
+    )
+    blocked = selectors.blocked_user_ids(user=request.user)
+    items = [item for item in items if item.video.creator_id not in blocked]
+    videos = _with_relations(items)
+    cards = _cards(
+        request,
+        videos,
+        slots={i: item.slot for i, item in enumerate(items)},
+        reasons={i: item.reason for i, item in enumerate(items)},
+    )
+    seen = (seen_public_ids + [v.public_id for v in videos])[-MAX_SEEN:]
+    return cards, seen
+
+
+def _more_url(seen: list[str]) -> str:
+    return f"{reverse('videos:feed_more')}?{urlencode({'seen': ','.join(seen)})}"
+
+
+def _parse_seen(raw: str) -> list[str]:
+    return [p for p in raw.split(",") if 0 < len(p) <= 22][:MAX_SEEN]
+
+
+@require_GET
 def feed(request):
-    videos = listable_videos().select_related("creator").order_by("-published_at")[:10]
-    return render(request, "videos/feed.html", {"videos": videos})
+    """The For You feed: the first page is in the HTML; later pages arrive via HTMX."""
+    cards, seen = _feed_page(request, [])
+    return render(request, "videos/feed.html", {"cards": cards, "next_url": _more_url(seen), "tab": "foryou"})
 
 
+@require_GET
+def feed_more(request):
+    cards, seen = _feed_page(request, _parse_seen(request.GET.get("seen", "")))
+    return render(request, "videos/feed.html#cards", {"cards": cards, "next_url": _more_url(seen), "more": True})
+
+
+@require_GET
+def following(request):
+    if not request.user.is_authenticated:
+        return render(request, "videos/feed.html", {"cards": [], "tab": "following", "anonymous": True})
+    try:
+        offset = max(0, min(int(request.GET.get("offset", 0)), 10_000))
+    except ValueError:
+        offset = 0
+    size = _page_size()
+    videos = selectors.following_videos(user=request.user, offset=offset, limit=size)
+    cards = _cards(request, videos, slots=dict.fromkeys(range(len(videos)), "following"))
+    for card in cards:
+        card["reason"] = "A creator you follow."
+    context = {
+        "cards": cards,
+        "tab": "following",
+        "next_url": f"{reverse('videos:following')}?offset={offset + size}" if len(videos) == size else "",
+        "more": bool(offset),
+    }
+    template = "videos/feed.html#cards" if request.htmx and offset else "videos/feed.html"
+    return render(request, template, context)
+
+
+@require_GET
+def watch(request, public_id):
+    video = selectors.video_for_actor(public_id=public_id, user=request.user)
+    if video is None:
+        raise Http404("No such video")
+    _session_key(request)
+    card = _cards(request, [video], slots={0: "watch"})[0]
+    return render(
+        request,
+        "videos/watch.html",
+        {
+            "video": video,
+            "cards": [card],
+            "page_url": request.build_absolute_uri(reverse("videos:watch", args=[public_id])),
+        },
+    )
+
+
+def _actor_video(request, public_id) -> Video:
+    video = selectors.video_for_actor(public_id=public_id, user=request.user)
+    if video is None:
+        raise Http404("No such video")
+    return video
+
+
+def _need_login(request):
+    if request.user.is_authenticated:
+        return None
+    return HttpResponse("Log in to do that.", status=403, content_type="text/plain; charset=utf-8")
+
+
+@require_POST
+def like(request, public_id):
+    if (resp := _need_login(request)) is not None:
+        return resp
+    video = _actor_video(request, public_id)
+    action = request.POST.get("action", "toggle")
+    try:
+        if action == "toggle":
+            liked, count = interactions.like_toggle(
+                user=request.user, video=video, slot=_slot(request), session_key=_session_key(request)
+            )
+        elif action in ("like", "unlike"):
+            liked, count = interactions.like_set(
+                user=request.user,
+                video=video,
+                liked=action == "like",
+                slot=_slot(request),
+                session_key=_session_key(request),
+            )
+        else:
+            return HttpResponse("Unknown action.", status=400, content_type="text/plain")
+    except interactions.Refused as exc:
+        return _refused(exc)
+    if not request.htmx:
+        return _back(request, reverse("videos:watch", args=[public_id]))
+    video.like_count = count
+    return render(request, "videos/_card.html#like", {"video": video, "liked": liked, "slot": _slot(request)})
+
+
+@require_POST
+def favourite(request, public_id):
+    if (resp := _need_login(request)) is not None:
+        return resp
+    video = _actor_video(request, public_id)
+    try:
+        on, count = interactions.favourite_toggle(
+            user=request.user, video=video, slot=_slot(request), session_key=_session_key(request)
+        )
+    except interactions.Refused as exc:
+        return _refused(exc)
+    if not request.htmx:
+        return _back(request, reverse("videos:watch", args=[public_id]))
+    video.favourite_count = count
+    return render(request, "videos/_card.html#favourite", {"video": video, "favourited": on, "slot": _slot(request)})
+
+
+@require_POST
+def share(request, public_id):
+    video = _actor_video(request, public_id)
+    try:
+        count = interactions.share_record(
+            user=request.user, session_key=_session_key(request), video=video, slot=_slot(request)
+        )
+    except interactions.Refused as exc:
+        return _refused(exc)
+    return HttpResponse(str(count), content_type="text/plain")
+
+
+@require_POST
+def not_interested(request, public_id):
+    if (resp := _need_login(request)) is not None:
+        return resp
+    video = _actor_video(request, public_id)
+    try:
+        interactions.not_interested_mark(
+            user=request.user, video=video, slot=_slot(request), session_key=_session_key(request)
+        )
+    except interactions.Refused as exc:
+        return _refused(exc)
+    if not request.htmx:
+        return _back(request, reverse("videos:feed"))
+    return render(request, "videos/_card.html#hidden", {"video": video})
+
+
+def comments(request, public_id):
+    """GET: a page of the comments panel. POST: post a comment or reply."""
+    video = _actor_video(request, public_id)
+    if request.method == "POST":
+        return _comment_post(request, video)
+    if request.method != "GET":
+        return HttpResponse("Method not allowed.", status=405)
+    try:
+        before = int(request.GET["before"]) if request.GET.get("before") else None
+    except ValueError:
+        return HttpResponse("before must be a comment id.", status=400, content_type="text/plain")
+    page, has_more = selectors.comments_for_video(video=video, user=request.user, before=before)
+    context = {"video": video, "comments": page, "has_more": has_more, "next_before": page[-1].pk if page else None}
+    if before:
+        return render(request, "videos/comments.html#page", context)
+    template = "videos/comments.html#panel" if request.htmx else "videos/comments.html"
+    return render(request, template, context)
+
+
+def _comment_post(request, video):
+    if (resp := _need_login(request)) is not None:
+        return resp
+    try:
+        comment = interactions.comment_post(
+            user=request.user,
+            video=video,
+            text=request.POST.get("text", ""),
+            parent_id=request.POST.get("parent") or None,
+            slot=_slot(request),
+            session_key=_session_key(request),
+        )
+    except interactions.Refused as exc:
+        return _refused(exc)
+    if not request.htmx:
+        return HttpResponseRedirect(reverse("videos:watch", args=[video.public_id]))
+    comment.shown_replies = []
+    return render(request, "videos/comments.html#comment", {"video": video, "c": comment, "fresh": True})
+
+
+@require_POST
+def comment_delete(request, pk):
+    if (resp := _need_login(request)) is not None:
+        return resp
+    comment = Comment.objects.select_related("video__creator").filter(pk=pk).first()
+    if comment is None or selectors.video_for_actor(public_id=comment.video.public_id, user=request.user) is None:
+        return HttpResponse("No such comment.", status=404, content_type="text/plain")
+    try:
+        interactions.comment_delete(user=request.user, comment=comment)
+    except interactions.Refused as exc:
+        return _refused(exc)
+    if not request.htmx:
+        return HttpResponseRedirect(reverse("videos:watch", args=[comment.video.public_id]))
+    return HttpResponse("")
+
+
+@require_POST
+def event(request):
+    """The player's beacon: one engagement event per request, CSRF token in the body."""
+    try:
+        interactions.events_record(
+            user=request.user,
+            session_key=_session_key(request),
+            public_id=request.POST.get("video", ""),
+            kind=request.POST.get("kind", ""),
+            watch_seconds=request.POST.get("watch_seconds"),
+            completion=request.POST.get("completion"),
+            slot=request.POST.get("slot", ""),
+        )
+    except interactions.Refused as exc:
+        return _refused(exc)
+    return HttpResponse(status=204)
+
+
+# --- People -----------------------------------------------------------------------------------
+
+
+def _person(username) -> User:
+    return get_object_or_404(User, username__iexact=username, is_active=True, banned_at__isnull=True)
+
+
+@require_POST
+def follow(request, username):
+    if (resp := _need_login(request)) is not None:
+        return resp
+    person = _person(username)
+    if selectors.is_blocked_between(user=request.user, other=person):
+        return HttpResponse("You cannot follow this account.", status=403, content_type="text/plain")
+    action = request.POST.get("action", "toggle")
+    currently = person.follower_set.filter(follower=request.user).exists()
+    want = {"follow": True, "unfollow": False, "toggle": not currently}.get(action)
+    if want is None:
+        return HttpResponse("Unknown action.", status=400, content_type="text/plain")
+    try:
+        if want:
+            made = account_services.follow_create(follower=request.user, followee=person)
+            public_id = request.POST.get("video", "")
+            video = selectors.video_for_actor(public_id=public_id, user=request.user) if public_id else None
+            if made and video is not None and video.creator_id == person.pk:
+                interactions.follow_event_record(
+                    user=request.user, session_key=_session_key(request), video=video, slot=_slot(request)
+                )
+        else:
+            account_services.follow_delete(follower=request.user, followee=person)
+    except account_services.RelationRefused as exc:
+        return _refused(exc)
+    if not request.htmx:
+        return _back(request, reverse("videos:profile", args=[person.username]))
+    return render(
+        request,
+        "videos/_card.html#follow",
+        {
+            "creator": person,
+            "following": want,
+            "video_public_id": request.POST.get("video", ""),
+            "slot": _slot(request),
+        },
+    )
+
+
+@require_POST
+def block(request, username):
+    if (resp := _need_login(request)) is not None:
+        return resp
+    person = _person(username)
+    try:
+        if request.POST.get("action", "block") == "unblock":
+            account_services.block_delete(blocker=request.user, blocked=person)
+        else:
+            account_services.block_create(blocker=request.user, blocked=person)
+    except account_services.RelationRefused as exc:
+        return _refused(exc)
+    return HttpResponseRedirect(reverse("videos:profile", args=[person.username]))
+
+
+@require_GET
+def profile(request, username):
+    person = _person(username)
+    viewer = request.user
+    is_owner = viewer.is_authenticated and viewer.pk == person.pk
+    tab = request.GET.get("tab", "videos")
+    if tab not in ("videos", "liked", "favourites") or (tab == "favourites" and not is_owner):
+        tab = "videos"
+    i_blocked = viewer.is_authenticated and person.blocked_by_set.filter(blocker=viewer).exists()
+    blocked = selectors.is_blocked_between(user=viewer, other=person)
+    videos, stats = [], {}
+    if not blocked:
+        if tab == "liked":
+            videos = selectors.liked_videos(person=person, viewer=viewer)[:60]
+        elif tab == "favourites":
+            videos = selectors.favourite_videos(person=person)[:60]
+        else:
+            videos = selectors.profile_videos(person=person, viewer=viewer)[:60]
+            if is_owner:
+                stats = selectors.creator_video_stats(person=person)
+    videos = list(videos)
+    for video in videos:
+        video.stats = stats.get(video.pk)
+    return render(
+        request,
+        "videos/profile.html",
+        {
+            "person": person,
+            "videos": videos,
+            "tab": tab,
+            "is_owner": is_owner,
+            "blocked": blocked,
+            "i_blocked": i_blocked,
+            "counts": selectors.profile_counts(person=person),
+            "following": viewer.is_authenticated and person.follower_set.filter(follower=viewer).exists(),
+        },
+    )
+
+
+# --- Discovery --------------------------------------------------------------------------------
+
+
+def _sort(request) -> str:
+    return "engaging" if request.GET.get("sort") == "engaging" else "newest"
+
+
+@require_GET
+def category(request, slug):
+    cat = get_object_or_404(Category, slug=slug, active=True)
+    sort = _sort(request)
+    videos = list(selectors.category_videos(category=cat, viewer=request.user, sort=sort)[:60])
+    return render(
+        request,
+        "videos/discover.html",
+        {"heading": cat.name, "subtitle": cat.description, "videos": videos, "sort": sort},
+    )
+
+
+@require_GET
+def hashtag(request, name):
+    tag = get_object_or_404(Hashtag, name=name.lower())
+    sort = _sort(request)
+    videos = list(selectors.hashtag_videos(hashtag=tag, viewer=request.user, sort=sort)[:60])
+    return render(request, "videos/discover.html", {"heading": f"#{tag.name}", "videos": videos, "sort": sort})
+
+
+@require_GET
 def search(request):
-    return render(request, "videos/search.html", {"q": request.GET.get("q", "")})
+    q = request.GET.get("q", "").strip()[:100]
+    videos, people = [], []
+    if q:
+        videos = list(selectors.search_videos(q=q, viewer=request.user)[:60])
+        people = selectors.search_people(q=q, viewer=request.user)
+    categories = Category.objects.filter(active=True)
+    return render(request, "videos/search.html", {"q": q, "videos": videos, "people": people, "categories": categories})
 
 
 @login_required
+@require_GET
+def history(request):
+    videos = selectors.watch_history(user=request.user)
+    return render(request, "videos/discover.html", {"heading": "Watch history", "videos": videos, "history": True})
+
+
+# --- Notifications ----------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
 def notifications(request):
-    items = request.user.notifications.all()[:50]
-    return render(request, "videos/notifications.html", {"items": items})
+    items = list(request.user.notifications.select_related("actor")[:50])
+    interactions.notifications_mark_read(user=request.user)
+    return render(request, "videos/notifications.html", {"items": items, "unread_notifications": 0})
 
 
 @login_required
+@require_GET
 def notification_badge(request):
     count = request.user.notifications.filter(read_at__isnull=True).count()
     return render(request, "videos/_badge.html", {"count": count})
-
-
-def profile(request, username):
-    person = get_object_or_404(User, username__iexact=username, is_active=True)
-    videos = listable_videos().filter(creator=person).order_by("-published_at")
-    return render(request, "videos/profile.html", {"person": person, "videos": videos})
-
-
-def watch(request, public_id):
-    video = video_for_viewer(public_id=public_id, user=request.user)
-    if video is None:
-        raise Http404("No such video")
-    return render(request, "videos/watch.html", {"video": video})
