@@ -1,10 +1,29 @@
-"""What the feed shows. `feed_for_viewer` is the interface the viewer pages call; the
-recommender replaces its insides, never its signature."""
+"""What the feed shows. `feed_for_viewer` is the interface the viewer pages call: candidates
+from the viewer's live profile and the nightly model's precomputed pools (a few hundred per
+page, never a catalogue scan), scored by `ranking.score_for_profile`, with Thompson-sampling
+exploration slots and a true reason on each video."""
 
+from collections import defaultdict
 from dataclasses import dataclass
 
+import numpy as np
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q
+from django.utils import timezone
+
+from recommendations import ranking, store
+from recommendations.models import ViewerProfile
+from recommendations.services import profile_state, settings_params
 from videos.models import Video
 from videos.selectors import listable_videos
+
+SEEN_WINDOW = 500  # recently seen videos left out of the feed
+NEIGHBOUR_CANDIDATES = 150
+CATEGORY_CANDIDATES = 60
+TRENDING_CANDIDATES = 150
+FRESH_CANDIDATES = 40
+EXPLORE_POOL = 150
+DEFAULT_PRIORS = {"like": 0.05, "completion": 0.4}
 
 
 @dataclass
@@ -14,11 +33,332 @@ class FeedItem:
     reason: str  # plain-words, true "why am I seeing this"
 
 
-def feed_for_viewer(*, user, session_key: str, exclude_ids: set[int], limit: int = 10) -> list[FeedItem]:
-    """One page of the For You feed, never containing a video in `exclude_ids`.
+def _exclusions(user, session_key: str, exclude_ids) -> tuple[set[int], set[int]]:
+    """(video ids, creator ids) this viewer must not be shown."""
+    from accounts.models import Block, Follow  # noqa: F401
+    from moderation.models import Report
+    from videos.models import NotInterested, VideoView
 
-    Until the recommender lands: newest listable videos, skipping those already on the page."""
-    qs = listable_videos().exclude(pk__in=exclude_ids).select_related("creator").order_by("-published_at")
+    videos = set(exclude_ids)
+    creators: set[int] = set()
     if user is not None and user.is_authenticated:
-        qs = qs.exclude(creator=user)
-    return [FeedItem(video=v, slot="trending", reason="New on the platform.") for v in qs[:limit]]
+        creators.add(user.pk)
+        videos.update(
+            VideoView.objects.filter(user=user)
+            .order_by("-last_seen_at")
+            .values_list("video_id", flat=True)[:SEEN_WINDOW]
+        )
+        videos.update(NotInterested.objects.filter(user=user).values_list("video_id", flat=True))
+        video_ct = ContentType.objects.get_for_model(Video)
+        videos.update(Report.objects.filter(reporter=user, content_type=video_ct).values_list("object_id", flat=True))
+        for blocker, blocked in Block.objects.filter(Q(blocker=user) | Q(blocked=user)).values_list(
+            "blocker", "blocked"
+        ):
+            creators.add(blocked if blocker == user.pk else blocker)
+    elif session_key:
+        videos.update(
+            VideoView.objects.filter(viewer_key=f"s:{session_key}")
+            .order_by("-last_seen_at")
+            .values_list("video_id", flat=True)[:SEEN_WINDOW]
+        )
+    return videos, creators
+
+
+def _top(keys, scores, n):
+    if len(keys) <= n:
+        return keys[np.argsort(-scores, kind="stable")]
+    idx = np.argpartition(-scores, n)[:n]
+    return keys[idx[np.argsort(-scores[idx], kind="stable")]]
+
+
+def _candidates(model, state, params, followed, excluded_videos):
+    """Candidate ids with the pools they came from."""
+    sources: dict[int, set[str]] = defaultdict(set)
+    anchor_ids, anchor_w = ranking.anchors(state["recent"], params["history_half_life"])
+    positive_cats = [int(k) for k, v in sorted(state["category_weights"].items(), key=lambda kv: -kv[1]) if v > 0][:5]
+    if model is not None:
+        ids = model.video_ids
+        a_pos = model.positions(anchor_ids)
+        ok = a_pos >= 0
+        pos, score = ranking.neighbour_scores(
+            a_pos[ok], anchor_w[ok], model.arrays["nbr_indptr"], model.arrays["nbr_idx"], model.arrays["nbr_sim"]
+        )
+        keep = score > 0
+        for vid in ids[_top(pos[keep], score[keep], NEIGHBOUR_CANDIDATES)]:
+            sources[int(vid)].add("collab")
+        if len(model.arrays.get("text_video_ids", ())):
+            t_pos, t_score = ranking.text_neighbour_scores(model, anchor_ids, anchor_w)
+            keep = t_score > 0
+            for vid in model.arrays["text_video_ids"][_top(t_pos[keep], t_score[keep], 50)]:
+                sources[int(vid)].add("text")
+        cat_ids = model.arrays["category_ids"]
+        for cid in positive_cats:
+            c = int(np.searchsorted(cat_ids, cid))
+            if c < len(cat_ids) and cat_ids[c] == cid:
+                lo, hi = model.arrays["cat_indptr"][c], model.arrays["cat_indptr"][c + 1]
+                for vid in ids[model.arrays["cat_members"][lo:hi][:CATEGORY_CANDIDATES]]:
+                    sources[int(vid)].add("category")
+        for vid in ids[model.arrays["trending"][:TRENDING_CANDIDATES]]:
+            sources[int(vid)].add("trending")
+    else:
+        base = listable_videos().exclude(pk__in=excluded_videos)
+        for cid in positive_cats:
+            for vid in (
+                base.filter(categories=cid)
+                .order_by("-like_count", "-published_at")
+                .values_list("pk", flat=True)[:CATEGORY_CANDIDATES]
+            ):
+                sources[vid].add("category")
+        for vid in base.order_by("-like_count", "-published_at").values_list("pk", flat=True)[:TRENDING_CANDIDATES]:
+            sources[vid].add("trending")
+    fresh = listable_videos().order_by("-published_at").values_list("pk", flat=True)[:FRESH_CANDIDATES]
+    for vid in fresh:
+        sources[vid].add("fresh")
+    if followed:
+        for vid in (
+            listable_videos()
+            .filter(creator_id__in=followed)
+            .order_by("-published_at")
+            .values_list("pk", flat=True)[:40]
+        ):
+            sources[vid].add("following")
+    for vid in excluded_videos:
+        sources.pop(vid, None)
+    return sources
+
+
+def _counters(videos):
+    return {
+        "ids": np.array([v.pk for v in videos], dtype=np.int64),
+        "likes": np.array([v.like_count for v in videos], dtype=float),
+        "impressions": np.array([v.impression_count for v in videos], dtype=float),
+        "completion_sum": np.array([v.completion_sum for v in videos], dtype=float),
+        "plays": np.array([v.play_count for v in videos], dtype=float),
+    }
+
+
+def _categories_of(video_ids) -> dict[int, list[int]]:
+    out: dict[int, list[int]] = defaultdict(list)
+    for vid, cid in Video.categories.through.objects.filter(video_id__in=video_ids).values_list(
+        "video_id", "category_id"
+    ):
+        out[vid].append(cid)
+    return out
+
+
+def _category_index(model, cats):
+    """Category ids (sorted) and their IDF: the model's, plus any category it has not seen."""
+    seen = np.unique(np.fromiter((c for ids in cats.values() for c in ids), dtype=np.int64))
+    if model is None:
+        return seen, np.ones(len(seen))
+    ids, idf = model.arrays["category_ids"], model.arrays["cat_idf"]
+    extra = np.setdiff1d(seen, ids)
+    if not len(extra):
+        return ids, idf
+    all_ids = np.concatenate([ids, extra])
+    order = np.argsort(all_ids)
+    return all_ids[order], np.concatenate([idf, np.full(len(extra), float(idf.max()) if len(idf) else 1.0)])[order]
+
+
+def _priors(model) -> dict:
+    priors = dict(DEFAULT_PRIORS)
+    if model is not None:
+        for key in ("like", "completion"):
+            if f"prior_{key}" in model.arrays:
+                priors[key] = float(model.arrays[f"prior_{key}"])
+    return priors
+
+
+def feed_for_viewer(*, user, session_key: str, exclude_ids: set[int], limit: int = 10) -> list[FeedItem]:
+    """One page of the For You feed, never containing a video in `exclude_ids`."""
+    from accounts.models import Follow
+    from videos.models import Category
+
+    params = settings_params()
+    model = store.active_model()
+    rng = np.random.default_rng()
+    signed_in = user is not None and user.is_authenticated
+    profile = ViewerProfile.objects.filter(user=user).first() if signed_in else None
+    state = profile_state(profile) if profile else ranking.new_profile_state()
+    excluded_videos, excluded_creators = _exclusions(user, session_key, exclude_ids or ())
+    followed = set(Follow.objects.filter(follower=user).values_list("followee_id", flat=True)) if signed_in else set()
+    followed -= excluded_creators
+    cold = not state["recent"] and not any(v > 0 for v in state["category_weights"].values())
+
+    sources = _candidates(model, state, params, followed, excluded_videos)
+    videos = list(
+        listable_videos()
+        .filter(pk__in=list(sources))
+        .exclude(creator_id__in=excluded_creators)
+        .select_related("creator")
+    )
+    cats = _categories_of([v.pk for v in videos])
+    counters = _counters(videos)
+    now = timezone.now()
+    ages = np.array([(now - (v.published_at or v.created_at)).total_seconds() / 86400 for v in videos])
+    positions = model.positions(counters["ids"]) if model is not None else np.full(len(videos), -1)
+    priors = _priors(model)
+    category_ids, idf = _category_index(model, cats)
+    scores, parts = ranking.score_for_profile(
+        model=model,
+        positions=positions,
+        cat_matrix=ranking.category_matrix([cats.get(v.pk, []) for v in videos], category_ids, idf),
+        category_ids=category_ids,
+        counters=counters,
+        age_days=ages,
+        state=state,
+        params=params,
+        priors=priors,
+    )
+    if cold:
+        # New viewer: trending spread over categories (round-robin by each video's first category).
+        order = _spread_over_categories(videos, cats, parts["pop"] + 0.01 * parts["quality"])
+    else:
+        order = list(np.argsort(-scores, kind="stable"))
+
+    share = ranking.exploration_share(state, params, rng)
+    n_explore = int(round(limit * share)) if limit > 1 else 0
+    per_creator: dict[int, int] = defaultdict(int)
+    chosen: list[tuple[Video, int]] = []
+    for i in order:
+        video = videos[i]
+        if per_creator[video.creator_id] >= params["per_creator"]:
+            continue
+        per_creator[video.creator_id] += 1
+        chosen.append((video, i))
+        if len(chosen) >= limit - n_explore:
+            break
+
+    taken = {v.pk for v, _ in chosen} | excluded_videos
+    explore = _explore_picks(
+        n_explore + (limit - n_explore - len(chosen)), taken, excluded_creators, per_creator, params, priors, rng
+    )
+    names = dict(
+        Category.objects.filter(
+            pk__in={c for ids in cats.values() for c in ids} | {c for v in explore for c in v[1]}
+        ).values_list("pk", "name")
+    )
+    anchor_titles = _anchor_titles(model, state, [videos[i] for _, i in chosen], parts, [i for _, i in chosen], params)
+
+    page = [
+        FeedItem(video=v, slot=slot, reason=reason)
+        for v, i in chosen
+        for slot, reason in [_slot_and_reason(v, i, sources, parts, state, cats, names, anchor_titles, followed, cold)]
+    ]
+    # Exploration slots sit at fixed places in the page (3rd, 7th, ...), not bunched at the end.
+    for n, (video, _cats) in enumerate(explore):
+        where = min(2 + 4 * n, len(page))
+        page.insert(
+            where, FeedItem(video=video, slot="explore", reason="New and being tried out: few people have seen it yet.")
+        )
+    return page[:limit]
+
+
+def _spread_over_categories(videos, cats, strength):
+    by_cat: dict[int, list[int]] = defaultdict(list)
+    for i in np.argsort(-strength, kind="stable"):
+        first = min(cats.get(videos[i].pk, [0]))
+        by_cat[first].append(int(i))
+    order = []
+    queues = sorted(by_cat.values(), key=lambda q: -strength[q[0]])
+    while queues:
+        for q in queues:
+            order.append(q.pop(0))
+        queues = [q for q in queues if q]
+    return order
+
+
+def _explore_picks(n, taken, excluded_creators, per_creator, params, priors, rng):
+    """Videos with few impressions, picked by Thompson draws of completion and like rates."""
+    if n <= 0:
+        return []
+    pool = list(
+        listable_videos()
+        .filter(impression_count__lt=params["explore_impressions"])
+        .exclude(pk__in=taken)
+        .exclude(creator_id__in=excluded_creators)
+        .select_related("creator")
+        .order_by("-published_at")[:EXPLORE_POOL]
+    )
+    if not pool:
+        return []
+    counters = _counters(pool)
+    draws = ranking.explore_draws(
+        likes=counters["likes"],
+        completions_sum=counters["completion_sum"],
+        plays=counters["plays"],
+        impressions=counters["impressions"],
+        prior_like=priors["like"],
+        prior_completion=priors["completion"],
+        rng=rng,
+    )
+    picks = []
+    for i in np.argsort(-draws):
+        video = pool[i]
+        if per_creator[video.creator_id] >= params["per_creator"]:
+            continue
+        per_creator[video.creator_id] += 1
+        picks.append((video, []))
+        if len(picks) >= n:
+            break
+    return picks
+
+
+def _anchor_titles(model, state, videos, parts, idx, params) -> dict[int, str]:
+    """For each chosen video whose collaborative or content-neighbour score is its strongest
+    signal: the title of the viewer's own video that contributed most."""
+    if model is None or not state["recent"]:
+        return {}
+    best: dict[int, int] = {}
+    anchor_ids, anchor_w = ranking.anchors(state["recent"], params["history_half_life"])
+    positive = anchor_w > 0
+    anchor_ids, anchor_w = anchor_ids[positive], anchor_w[positive]
+    a_pos = model.positions(anchor_ids)
+    for video, i in zip(videos, idx, strict=True):
+        if parts["collab"][i] <= 0 and parts["text"][i] <= 0:
+            continue
+        use_text = parts["collab"][i] <= 0
+        best_score, best_anchor = 0.0, None
+        for aid, ap, w in zip(anchor_ids, a_pos, anchor_w, strict=True):
+            if use_text:
+                tp = ranking.text_positions(model, [aid])[0]
+                if tp < 0:
+                    continue
+                lo, hi = model.arrays["text_indptr"][tp], model.arrays["text_indptr"][tp + 1]
+                target = ranking.text_positions(model, [video.pk])[0]
+                nbrs, sims = model.arrays["text_idx"][lo:hi], model.arrays["text_sim"][lo:hi]
+            else:
+                if ap < 0:
+                    continue
+                lo, hi = model.arrays["nbr_indptr"][ap], model.arrays["nbr_indptr"][ap + 1]
+                target = model.positions([video.pk])[0]
+                nbrs, sims = model.arrays["nbr_idx"][lo:hi], model.arrays["nbr_sim"][lo:hi]
+            hit = np.nonzero(nbrs == target)[0]
+            if len(hit) and w * sims[hit[0]] > best_score:
+                best_score, best_anchor = w * sims[hit[0]], int(aid)
+        if best_anchor is not None:
+            best[video.pk] = best_anchor
+    titles = dict(Video.objects.filter(pk__in=set(best.values())).values_list("pk", "title"))
+    return {vid: titles[a] for vid, a in best.items() if a in titles}
+
+
+def _slot_and_reason(video, i, sources, parts, state, cats, names, anchor_titles, followed, cold):
+    src = sources.get(video.pk, set())
+    if video.creator_id in followed and "following" in src:
+        return "following", f"From @{video.creator.username}, whom you follow."
+    video_cats = cats.get(video.pk, [])
+    if cold or not (parts["collab"][i] > 0 or parts["content"][i] > 0):
+        if video_cats:
+            best = max(video_cats, key=lambda c: parts["pop"][i])
+            return "trending", f"Popular in {names.get(best, 'its category')} right now."
+        return "trending", "Popular on the platform right now."
+    if video.pk in anchor_titles and parts["collab"][i] > 0:
+        return "ranked", f"Liked by people who liked “{anchor_titles[video.pk]}”, which you enjoyed."
+    weights = state["category_weights"]
+    liked = [c for c in video_cats if weights.get(str(c), 0) > 0]
+    if liked:
+        best = max(liked, key=lambda c: weights[str(c)])
+        return "ranked", f"Because you watch {names.get(best, 'this category')}."
+    if video.pk in anchor_titles:
+        return "ranked", f"Similar to “{anchor_titles[video.pk]}”, which you enjoyed."
+    return "ranked", "Well watched by people with similar taste."

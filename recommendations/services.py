@@ -1,7 +1,379 @@
-"""Recommender writes."""
+"""Recommender writes: the live viewer profile, content terms, nightly training and
+preference analysis, interest picking."""
+
+import hashlib
+import logging
+import re
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from recommendations import ranking, training
+from recommendations.models import RecommenderSettings, VideoContent, ViewerProfile
+
+log = logging.getLogger(__name__)
+KIND_CODES = ["watch", "replay", "like", "unlike", "comment", "share", "favourite", "follow", "skip", "not_interested"]
+TEXT_NEIGHBOUR_VIDEOS = 20_000  # newest videos given content (TF-IDF) neighbour lists
+WORD = re.compile(r"[^\W_]{3,}", re.UNICODE)
+VTT_NOISE = re.compile(r"^(WEBVTT.*|\d+|[\d:.]+ --> [\d:.]+.*)$")
+
+
+def settings_params() -> dict:
+    row = RecommenderSettings.objects.filter(pk=1).first()
+    return (row or RecommenderSettings()).as_params()
+
+
+def recommender_settings_get() -> RecommenderSettings:
+    row, _ = RecommenderSettings.objects.get_or_create(pk=1)
+    return row
+
+
+# --- Content -----------------------------------------------------------------------------------
+
+
+def content_terms(*, title: str, description: str, captions: str, categories, hashtags) -> str:
+    """Tokens for TF-IDF: prefixed categories and hashtags, lower-cased words of the text."""
+    caption_text = " ".join(line for line in captions.splitlines() if not VTT_NOISE.match(line.strip()))
+    words = WORD.findall(f"{title} {description} {caption_text}".lower())
+    tokens = [f"c:{c}" for c in categories] + [f"h:{h.lower()}" for h in hashtags] + words
+    return " ".join(tokens)
+
+
+def content_refresh(*, video) -> bool:
+    """Recompute a video's content terms if what they come from changed; True if rewritten."""
+    terms = content_terms(
+        title=video.title,
+        description=video.description,
+        captions=video.captions_vtt or video.transcript,
+        categories=sorted(video.categories.values_list("pk", flat=True)),
+        hashtags=sorted(video.hashtags.values_list("name", flat=True)),
+    )
+    digest = hashlib.sha1(terms.encode()).hexdigest()
+    current = VideoContent.objects.filter(video=video).values_list("content_hash", flat=True).first()
+    if current == digest:
+        return False
+    VideoContent.objects.update_or_create(
+        video=video, defaults={"terms": terms, "content_hash": digest, "updated_at": timezone.now()}
+    )
+    return True
+
+
+def content_refresh_stale(*, limit: int = TEXT_NEIGHBOUR_VIDEOS) -> int:
+    """Content terms, in bulk, for the newest listable videos that have none or were edited
+    since; unchanged videos are not touched. Returns the number of rows written."""
+    from django.db.models import F, Q
+
+    from videos.models import Video
+    from videos.selectors import listable_videos
+
+    rows = list(
+        listable_videos()
+        .filter(Q(rec_content__isnull=True) | Q(updated_at__gt=F("rec_content__updated_at")))
+        .order_by("-published_at")
+        .values_list("pk", "title", "description", "captions_vtt", "transcript")[:limit]
+    )
+    if not rows:
+        return 0
+    ids = [r[0] for r in rows]
+    cats, tags = {}, {}
+    for vid, cid in Video.categories.through.objects.filter(video_id__in=ids).values_list("video_id", "category_id"):
+        cats.setdefault(vid, []).append(cid)
+    for vid, name in Video.hashtags.through.objects.filter(video_id__in=ids).values_list("video_id", "hashtag__name"):
+        tags.setdefault(vid, []).append(name)
+    existing = dict(VideoContent.objects.filter(video_id__in=ids).values_list("video_id", "content_hash"))
+    now = timezone.now()
+    fresh, changed = [], []
+    for vid, title, description, vtt, transcript in rows:
+        terms = content_terms(
+            title=title,
+            description=description,
+            captions=vtt or transcript,
+            categories=sorted(cats.get(vid, [])),
+            hashtags=sorted(tags.get(vid, [])),
+        )
+        digest = hashlib.sha1(terms.encode()).hexdigest()
+        row = VideoContent(video_id=vid, terms=terms, content_hash=digest, updated_at=now)
+        if vid not in existing:
+            fresh.append(row)
+        elif existing[vid] != digest:
+            changed.append(row)
+    VideoContent.objects.bulk_create(fresh, batch_size=2000)
+    for row in changed:
+        VideoContent.objects.filter(video_id=row.video_id).update(
+            terms=row.terms, content_hash=row.content_hash, updated_at=now
+        )
+    # Edited videos whose terms did not change: mark them checked so they are not read again.
+    VideoContent.objects.filter(video_id__in=ids).exclude(updated_at=now).update(updated_at=now)
+    return len(fresh) + len(changed)
+
+
+# --- Live profile ------------------------------------------------------------------------------
+
+
+def profile_state(profile: ViewerProfile) -> dict:
+    return {
+        "category_weights": profile.category_weights,
+        "recent": profile.recent,
+        "explore_alpha": profile.explore_alpha,
+        "explore_beta": profile.explore_beta,
+        "ranked_alpha": profile.ranked_alpha,
+        "ranked_beta": profile.ranked_beta,
+    }
 
 
 def profile_on_event(*, event) -> None:
-    """Update the viewer's profile from one engagement event, inside the request that records
-    it. (Filled in by the recommender; a no-op until then.)"""
-    return None
+    """Fold one engagement event into the viewer's profile inside the request that recorded it,
+    so the next page reflects it. Three queries: settings, the video's categories, the profile
+    (read with a row lock, then written)."""
+    if event.user_id is None or event.kind not in ranking.POSITIVE_KINDS | ranking.NEGATIVE_KINDS | {"watch"}:
+        return
+    from videos.models import Video
+
+    params = settings_params()
+    category_ids = list(
+        Video.categories.through.objects.filter(video_id=event.video_id).values_list("category_id", flat=True)
+    )
+    with transaction.atomic():
+        profile, _ = ViewerProfile.objects.select_for_update().get_or_create(user_id=event.user_id)
+        state = profile_state(profile)
+        ranking.profile_apply(
+            state,
+            video_id=event.video_id,
+            category_ids=category_ids,
+            kind=event.kind,
+            completion=event.completion,
+            slot=event.slot,
+            params=params,
+        )
+        for key, value in state.items():
+            setattr(profile, key, value)
+        profile.event_count += 1
+        profile.updated_at = timezone.now()
+        profile.save()
+
+
+def profile_set_interests(*, user, category_ids) -> ViewerProfile:
+    """A new viewer's picked interests seed the profile's category weights."""
+    from videos.models import Category
+
+    valid = list(Category.objects.filter(pk__in=category_ids, active=True).values_list("pk", flat=True))
+    with transaction.atomic():
+        profile, _ = ViewerProfile.objects.select_for_update().get_or_create(user=user)
+        profile.interests = valid
+        for cid in valid:
+            profile.category_weights[str(cid)] = max(profile.category_weights.get(str(cid), 0.0), 1.0)
+        profile.save()
+    return profile
+
+
+# --- Nightly training --------------------------------------------------------------------------
+
+
+def _epoch_sql(column: str) -> str:
+    vendor = connection.vendor
+    if vendor == "sqlite":
+        return f"((julianday({column}) - 2440587.5) * 86400.0)"
+    if vendor == "mysql":
+        return f"UNIX_TIMESTAMP({column})"
+    return f"EXTRACT(EPOCH FROM {column})"
+
+
+def _fetch_arrays(sql: str, params, dtypes, chunk: int = 500_000) -> list[np.ndarray]:
+    cols = [[] for _ in dtypes]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(chunk):
+            block = np.array(rows, dtype=np.float64)
+            for j, dtype in enumerate(dtypes):
+                cols[j].append(block[:, j].astype(dtype))
+    return [np.concatenate(c) if c else np.zeros(0, dtype=d) for c, d in zip(cols, dtypes, strict=True)]
+
+
+def load_training_data(*, now, params: dict, horizon_days: float | None):
+    """Catalogue (listable video ids), categories and decayed event weights, read with plain
+    cursors into numpy arrays: the ORM's per-row objects would dominate at millions of rows."""
+    from videos.models import EngagementEvent, Video
+    from videos.selectors import listable_videos
+
+    sql, qparams = listable_videos().values_list("id").order_by().query.sql_with_params()
+    (video_ids,) = _fetch_arrays(sql, qparams, [np.int64])
+    video_ids.sort()
+    through = Video.categories.through._meta.db_table
+    vid, cid = _fetch_arrays(f"SELECT video_id, category_id FROM {through}", [], [np.int64, np.int64])
+    pos = np.searchsorted(video_ids, vid)
+    ok = (
+        (pos < len(video_ids)) & (video_ids[np.minimum(pos, max(len(video_ids) - 1, 0))] == vid)
+        if len(video_ids)
+        else pos < 0
+    )
+    category_ids = np.unique(cid)
+    item_categories = sp.csr_matrix(
+        (np.ones(int(ok.sum()), dtype=np.float32), (pos[ok], np.searchsorted(category_ids, cid[ok]))),
+        shape=(len(video_ids), len(category_ids)),
+    )
+    weights_by_kind = params["interaction_weights"]
+    case = " ".join(f"WHEN '{k}' THEN {i}" for i, k in enumerate(KIND_CODES))
+    table = EngagementEvent._meta.db_table
+    # Events older than the horizon weigh almost nothing after decay; skipping them bounds the read.
+    horizon = now - timedelta(days=horizon_days) if horizon_days else datetime(1970, 1, 1, tzinfo=UTC)
+    users, videos, kinds, completion, times = _fetch_arrays(
+        f"SELECT user_id, video_id, CASE kind {case} END, completion, {_epoch_sql('created_at')} FROM {table} "
+        f"WHERE user_id IS NOT NULL AND created_at >= %s AND kind IN ({', '.join(['%s'] * len(KIND_CODES))})",
+        [horizon, *KIND_CODES],
+        [np.int64, np.int64, np.int8, np.float32, np.float64],
+    )
+    pos = np.searchsorted(video_ids, videos)
+    ok = (pos < len(video_ids)) & (video_ids[np.minimum(pos, max(len(video_ids) - 1, 0))] == videos)
+    users, items, kinds, completion, times = users[ok], pos[ok], kinds[ok], completion[ok], times[ok]
+    base = np.array([weights_by_kind.get(k, 0.0) for k in KIND_CODES])
+    w = base[kinds]
+    watch = kinds == 0
+    w[watch] = w[watch] * (np.clip(completion[watch], 0, 1) - 0.4) / 0.6
+    age_days = (now.timestamp() - times) / 86400.0
+    w = w * 0.5 ** (np.maximum(age_days, 0) / params["decay_days"])
+    user_ids, user_idx = np.unique(users, return_inverse=True)
+    return {
+        "video_ids": video_ids,
+        "category_ids": category_ids,
+        "item_categories": item_categories,
+        "users": user_idx,
+        "items": items,
+        "weights": w,
+        "times": times,
+        "n_users": len(user_ids),
+    }
+
+
+def recommender_train(*, now=None, activate: bool = True, version: str | None = None, horizon_days: float | None = -1):
+    """Train on engagement up to `now`, write the artifact under MODEL_ROOT and record a
+    ModelVersion with its metrics and the settings it was trained with."""
+    from moderation.models import ModelVersion
+    from videos.models import Video
+
+    now = now or timezone.now()
+    params = settings_params()
+    started = time.monotonic()
+    if horizon_days == -1:
+        horizon_days = params["decay_days"] * 8
+    data = load_training_data(now=now, params=params, horizon_days=horizon_days)
+    loaded = time.monotonic()
+    arrays = training.train_arrays(
+        users=data["users"],
+        items=data["items"],
+        weights=data["weights"],
+        times=data["times"],
+        n_users=data["n_users"],
+        n_items=len(data["video_ids"]),
+        item_categories=data["item_categories"],
+        params=params,
+    )
+    trained = time.monotonic()
+    # Content neighbours for the newest videos: they matter most where co-engagement is thin.
+    content_refresh_stale()
+    rows = list(
+        VideoContent.objects.filter(
+            video__in=Video.objects.order_by("-published_at")[:TEXT_NEIGHBOUR_VIDEOS]
+        ).values_list("video_id", "terms")
+    )
+    text_ids = np.array([r[0] for r in rows], dtype=np.int64)
+    t_ptr, t_idx, t_sim = training.text_neighbours([r[1] for r in rows])
+    arrays.update(
+        video_ids=data["video_ids"],
+        category_ids=data["category_ids"],
+        text_video_ids=text_ids,
+        text_indptr=t_ptr,
+        text_idx=t_idx,
+        text_sim=t_sim,
+    )
+    finished = time.monotonic()
+    version = version or now.strftime("%Y%m%d-%H%M%S")
+    rel = Path("recommender") / f"{version}.npz"
+    path = Path(settings.MODEL_ROOT) / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, **arrays)
+    metrics = {
+        "videos": int(len(data["video_ids"])),
+        "users": int(data["n_users"]),
+        "events": int(len(data["weights"])),
+        "positive_pairs": int(arrays["n_pairs"][0]),
+        "neighbour_entries": int(len(arrays["nbr_idx"])),
+        "load_s": round(loaded - started, 2),
+        "train_s": round(trained - loaded, 2),
+        "content_s": round(finished - trained, 2),
+    }
+    with transaction.atomic():
+        mv, _ = ModelVersion.objects.update_or_create(
+            kind="recommender",
+            version=version,
+            defaults={"artifact_path": str(rel), "metrics": metrics, "params": params},
+        )
+        if activate:
+            ModelVersion.objects.filter(kind="recommender", active=True).exclude(pk=mv.pk).update(active=False)
+            mv.active = True
+            mv.activated_at = timezone.now()
+            mv.save(update_fields=["active", "activated_at"])
+    log.info("recommender %s trained: %s", version, metrics)
+    return mv
+
+
+# --- Preferences -------------------------------------------------------------------------------
+
+
+def preferences_analyze(*, now=None, use_gemini: bool | None = None) -> int:
+    """Each active viewer's top 1–3 categories from weighted, decayed engagement (the profile's
+    category weights); Gemini may propose them when configured, validated against the category
+    list, falling back to the local result. Returns the number of profiles updated."""
+    from videos.models import Category
+
+    names = dict(Category.objects.filter(active=True).values_list("pk", "name"))
+    api_key = getattr(settings, "GEMINI_API_KEY", "") or ""
+    use_gemini = bool(api_key) if use_gemini is None else use_gemini
+    updated = 0
+    for profile in ViewerProfile.objects.iterator(chunk_size=2000):
+        local = [
+            int(k)
+            for k, v in sorted(profile.category_weights.items(), key=lambda kv: -kv[1])
+            if v > 0 and int(k) in names
+        ][:3]
+        top = local
+        if use_gemini and local:
+            top = _gemini_top_categories(profile, names, api_key) or local
+        if top != profile.top_categories:
+            profile.top_categories = top
+            profile.save(update_fields=["top_categories"])
+            updated += 1
+    return updated
+
+
+def _gemini_top_categories(profile, names: dict, api_key: str) -> list[int]:
+    """Ask Gemini for 1–3 categories through structured output; anything not in the category
+    list is dropped. Returns [] on any failure (the caller falls back to the local result)."""
+    try:
+        from google import genai
+        from google.genai import types
+
+        weights = {names[int(k)]: round(v, 2) for k, v in profile.category_weights.items() if int(k) in names}
+        client = genai.Client(api_key=api_key)
+        response = client.models.generate_content(
+            model=getattr(settings, "GEMINI_MODEL", "gemini-2.5-flash"),
+            contents=(
+                "A viewer's engagement weight per category (higher = more engaged): "
+                f"{weights}. Pick their 1 to 3 favourite categories from: {sorted(names.values())}."
+            ),
+            config=types.GenerateContentConfig(
+                response_mime_type="application/json",
+                response_schema={"type": "ARRAY", "items": {"type": "STRING"}, "maxItems": 3},
+            ),
+        )
+        picked = response.parsed or []
+    except Exception as exc:  # network, quota, schema: the local result stands
+        log.warning("gemini preferences failed: %s", exc)
+        return []
+    by_name = {v.lower(): k for k, v in names.items()}
+    return [by_name[p.lower()] for p in picked if isinstance(p, str) and p.lower() in by_name][:3]
