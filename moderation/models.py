@@ -128,3 +128,30 @@ class Report(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["reporter", "content_type", "object_id"], name="report_once_per_item")
         ]
+
+
+class VideoModerationJob(models.Model):
+    """The automatic moderation run of one video. The row is the job's state, so a run whose worker
+    died is found again by the sweeper (status running, heartbeat stale) and requeued."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    video = models.OneToOneField("videos.Video", on_delete=models.CASCADE, related_name="moderation_job")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveIntegerField(default=0)
+    stage = models.CharField(max_length=20, blank=True)  # the stage running now, for the admin
+    error = models.CharField(max_length=500, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="modjob_status_heartbeat_idx")]
+
+    def __str__(self):
+        return f"moderation of video #{self.video_id}: {self.status}"

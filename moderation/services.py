@@ -171,18 +171,9 @@ def comment_screen(*, comment) -> str:
 
 
 def video_screen(*, video) -> str:
-    """Automatic moderation of a transcoded video; returns the outcome. Until the video
-    moderation pipeline lands, a finished video waits in review for a person."""
-    from videos.services import video_apply_moderation
+    """Automatic moderation of a transcoded video (moderation.video_pipeline); returns the outcome.
+    Runs inside the transcoding job; its job row lets the sweeper finish it if the worker dies.
+    After a creator's edit of the text only the text stage runs again."""
+    from moderation.video_pipeline import video_screen_run
 
-    reason = "Awaiting review by a moderator."
-    decision_record(
-        item=video,
-        source=ModerationDecision.Source.AUTO,
-        outcome=ModerationDecision.Outcome.REVIEW,
-        reason=reason,
-        text_snapshot=f"{video.title}\n{video.description}",
-        subject_user=video.creator,
-    )
-    video_apply_moderation(video=video, outcome=ModerationDecision.Outcome.REVIEW, reason=reason)
-    return ModerationDecision.Outcome.REVIEW
+    return video_screen_run(video=video)

@@ -1,5 +1,6 @@
 """All configuration, read once from the environment (see the README's configuration table)."""
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -92,7 +93,9 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     _db["CONN_MAX_AGE"] = 0
-    _db["TEST"] = {"NAME": envstr("SQLITE_TEST_NAME", str(VAR_DIR / "test.sqlite3"))}
+    # A file (not memory) so that live-server threads and child processes in tests share it; one
+    # per test process so that parallel runs never collide.
+    _db["TEST"] = {"NAME": envstr("SQLITE_TEST_NAME", str(VAR_DIR / f"test-{os.getpid()}.sqlite3"))}
 elif _db["ENGINE"] == "django.db.backends.mysql":
     _db["OPTIONS"] = {"charset": "utf8mb4", "init_command": "SET sql_mode='STRICT_TRANS_TABLES'"}
     _db["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
@@ -111,6 +114,8 @@ else:
 
 # --- Accounts -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+# Banned accounts are refused first; ModelBackend stays listed for sessions it already signed.
+AUTHENTICATION_BACKENDS = ["moderation.backends.StandingBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"

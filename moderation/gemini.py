@@ -1,0 +1,267 @@
+"""The Gemini stage of video moderation, through the google-genai client: upload the transcoded file
+(Files API), wait until it is ACTIVE, ask for a structured verdict over the policy's categories,
+delete the file. Transient HTTP errors (408, 429, 5xx) are retried with capped exponential backoff."""
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+
+log = logging.getLogger(__name__)
+
+CATEGORIES = ["S", "H", "V", "HR", "SH", "S3", "H2", "V2"]
+# The policy's definitions, as the community guidelines state them.
+DEFINITIONS = {
+    "S": "Sexual: content meant to arouse sexual excitement, such as the description of sexual activity, "
+    "or that promotes sexual services (excluding sex education and wellness).",
+    "H": "Hate: content that expresses, incites, or promotes hate based on race, gender, ethnicity, religion, "
+    "nationality, sexual orientation, disability status, or caste.",
+    "V": "Violence: content that promotes or glorifies violence or celebrates the suffering or humiliation of others.",
+    "HR": "Harassment: content that may be used to torment or annoy individuals in real life, or make "
+    "harassment more likely to occur.",
+    "SH": "Self-harm: content that promotes, encourages, or depicts acts of self-harm, such as suicide, "
+    "cutting, and eating disorders.",
+    "S3": "Sexual/minors: sexual content that includes an individual who is under 18 years old.",
+    "H2": "Hate/threatening: hateful content that also includes violence or serious harm towards the targeted group.",
+    "V2": "Violence/graphic: violent content that depicts death, violence, or serious physical injury in "
+    "extreme graphic detail.",
+}
+VERDICTS = ("approve", "review", "reject")
+RETRYABLE = {408, 429}
+
+
+class GeminiFailed(RuntimeError):
+    """The stage could not produce an answer; `record` keeps the attempts and timings so far."""
+
+    def __init__(self, message: str, record: dict):
+        super().__init__(message)
+        self.record = record
+
+
+@dataclass
+class GeminiResult:
+    scores: dict[str, float]
+    verdict: str
+    explanation: str
+    timestamps: list[dict]
+    suggested_categories: list[str]
+    record: dict = field(default_factory=dict)  # model, attempts, timings, dropped suggestions
+
+
+def configured() -> bool:
+    return bool(settings.GEMINI_API_KEY)
+
+
+def response_schema() -> dict:
+    number = {"type": "NUMBER", "minimum": 0, "maximum": 1}
+    return {
+        "type": "OBJECT",
+        "properties": {
+            "scores": {
+                "type": "OBJECT",
+                "properties": {c: dict(number, description=DEFINITIONS[c]) for c in CATEGORIES},
+                "required": CATEGORIES,
+            },
+            "verdict": {"type": "STRING", "enum": list(VERDICTS)},
+            "explanation": {"type": "STRING"},
+            "timestamps": {
+                "type": "ARRAY",
+                "items": {
+                    "type": "OBJECT",
+                    "properties": {
+                        "seconds": {"type": "NUMBER"},
+                        "category": {"type": "STRING", "enum": CATEGORIES},
+                        "note": {"type": "STRING"},
+                    },
+                    "required": ["seconds", "category"],
+                },
+            },
+            "suggested_categories": {"type": "ARRAY", "items": {"type": "STRING"}},
+        },
+        "required": ["scores", "verdict", "explanation", "timestamps", "suggested_categories"],
+    }
+
+
+def build_prompt(*, title: str, description: str, transcript: str, categories: list[str]) -> str:
+    definitions = "\n".join(f"- {code}: {text}" for code, text in DEFINITIONS.items())
+    return (
+        "You moderate short videos for a video-sharing platform. Watch and listen to the attached video "
+        "and judge it against each policy category below. For each category give a confidence between 0 "
+        "and 1 that the video falls under it (OK means none applies: then every confidence is low). "
+        "Pay attention to what only the picture shows (violence, graphic injury, nudity, apparent age) "
+        "as well as speech and on-screen text.\n\n"
+        f"Categories:\n{definitions}\n\n"
+        "Give a verdict (approve, review or reject), a short explanation a moderator can check, and the "
+        "timestamps in seconds of anything that led to a high confidence. Also suggest up to three "
+        f"topic categories for the video, chosen only from this list: {', '.join(categories) or '(none)'}.\n\n"
+        f"The creator's title: {title!r}\nThe creator's description: {description!r}\n"
+        f"Automatic transcript of the speech: {transcript[:4000]!r}"
+    )
+
+
+def _retryable(exc: Exception) -> bool:
+    from google.genai import errors
+
+    if isinstance(exc, errors.APIError):
+        return exc.code in RETRYABLE or 500 <= (exc.code or 0) < 600
+    try:
+        import httpx2
+
+        return isinstance(exc, httpx2.TransportError)
+    except ImportError:  # pragma: no cover - the client always brings one of them
+        return False
+
+
+def _describe(exc: Exception) -> str:
+    code = getattr(exc, "code", None)
+    text = f"HTTP {code}: {getattr(exc, 'message', '') or exc}" if code else f"{type(exc).__name__}: {exc}"
+    return text[:300]
+
+
+def _call(step: str, func, record: dict):
+    """Run one API call with retries; log each attempt in `record["attempts"]`."""
+    attempts = record.setdefault("attempts", {})
+    max_attempts = settings.GEMINI_MAX_ATTEMPTS
+    for attempt in range(1, max_attempts + 1):
+        attempts[step] = attempt
+        try:
+            return func()
+        except Exception as exc:  # the client raises APIError and transport errors
+            record.setdefault("errors", []).append(f"{step} attempt {attempt}: {_describe(exc)}")
+            if not _retryable(exc) or attempt == max_attempts:
+                message = f"Gemini {step} failed after {attempt} attempt(s): {_describe(exc)}"
+                raise GeminiFailed(message, record) from exc
+            delay = min(settings.GEMINI_RETRY_BASE_SECONDS * 2 ** (attempt - 1), settings.GEMINI_RETRY_MAX_SECONDS)
+            log.info("gemini %s attempt %d failed (%s); retrying in %.2fs", step, attempt, _describe(exc), delay)
+            time.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+def client():
+    from google import genai
+    from google.genai import types
+
+    # The Files API lives in v1beta; pinned so a custom base URL does not fall back to v1.
+    options = {"timeout": int(settings.GEMINI_TIMEOUT_SECONDS * 1000), "api_version": "v1beta"}
+    if settings.GEMINI_BASE_URL:
+        options["base_url"] = settings.GEMINI_BASE_URL
+    return genai.Client(api_key=settings.GEMINI_API_KEY, http_options=types.HttpOptions(**options))
+
+
+def parse_answer(text: str, *, allowed_categories: list[str]) -> tuple[dict, list[str], list[str]]:
+    """Validate the model's JSON; returns (answer, kept suggestions, dropped suggestions)."""
+    try:
+        data = json.loads(text or "")
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"the answer is not JSON ({exc.msg} at {exc.pos})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("scores"), dict):
+        raise ValueError("the answer has no scores object")
+    scores = {}
+    for code in CATEGORIES:
+        value = data["scores"].get(code)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= float(value) <= 1.0:
+            raise ValueError(f"the score for {code} is missing or outside 0..1")
+        scores[code] = round(float(value), 4)
+    verdict = data.get("verdict")
+    if verdict not in VERDICTS:
+        raise ValueError(f"the verdict {verdict!r} is not one of {', '.join(VERDICTS)}")
+    by_lower = {name.lower(): name for name in allowed_categories}
+    kept, dropped = [], []
+    for name in data.get("suggested_categories") or []:
+        match = by_lower.get(str(name).strip().lower())
+        if match and match not in kept:
+            kept.append(match)
+        elif not match:
+            dropped.append(str(name)[:50])
+    stamps = []
+    for item in data.get("timestamps") or []:
+        if isinstance(item, dict) and isinstance(item.get("seconds"), int | float) and item.get("category") in scores:
+            stamps.append({"t": round(float(item["seconds"]), 2), "category": item["category"],
+                           "note": str(item.get("note", ""))[:200]})  # fmt: skip
+    answer = {
+        "scores": scores,
+        "verdict": verdict,
+        "explanation": str(data.get("explanation", ""))[:2000],
+        "timestamps": stamps[:30],
+    }
+    return answer, kept[:3], dropped
+
+
+def analyse(*, path: str | Path, title: str, description: str, transcript: str, categories: list[str]) -> GeminiResult:
+    """Ask Gemini about one video file. Raises GeminiFailed; the uploaded file is always deleted."""
+    from google.genai import types
+
+    record: dict = {"model": settings.GEMINI_MODEL, "attempts": {}, "timings": {}}
+    api = client()
+    started = time.monotonic()
+    uploaded = _call(
+        "upload",
+        lambda: api.files.upload(file=str(path), config=types.UploadFileConfig(mime_type="video/mp4")),
+        record,
+    )
+    record["timings"]["upload_s"] = round(time.monotonic() - started, 3)
+    record["file"] = uploaded.name
+    try:
+        return _ask(api, uploaded, record, title=title, description=description, transcript=transcript,
+                    categories=categories)  # fmt: skip
+    finally:
+        try:
+            _call("delete", lambda: api.files.delete(name=uploaded.name), record)
+            record["deleted"] = True
+        except GeminiFailed as exc:
+            # A leftover upload expires on Google's side after 48 hours; it must not decide the video.
+            record["deleted"] = False
+            log.warning("could not delete uploaded file %s: %s", uploaded.name, exc)
+
+
+def _ask(api, uploaded, record, *, title, description, transcript, categories) -> GeminiResult:
+    from google.genai import types
+
+    started = time.monotonic()
+    deadline = started + settings.GEMINI_TIMEOUT_SECONDS
+    current = uploaded
+    while True:
+        state = getattr(current.state, "value", current.state) or "STATE_UNSPECIFIED"
+        if state == "ACTIVE":
+            break
+        if state == "FAILED":
+            raise GeminiFailed("Gemini could not process the uploaded video (state FAILED).", record)
+        if time.monotonic() >= deadline:
+            record["timings"]["wait_active_s"] = round(time.monotonic() - started, 3)
+            raise GeminiFailed(
+                f"The uploaded video was still {state} after {settings.GEMINI_TIMEOUT_SECONDS}s.", record
+            )
+        time.sleep(settings.GEMINI_POLL_SECONDS)
+        current = _call("get", lambda: api.files.get(name=uploaded.name), record)
+    record["timings"]["wait_active_s"] = round(time.monotonic() - started, 3)
+
+    prompt = build_prompt(title=title, description=description, transcript=transcript, categories=categories)
+    config = types.GenerateContentConfig(
+        temperature=0.0,
+        response_mime_type="application/json",
+        response_schema=response_schema(),
+    )
+    started = time.monotonic()
+    response = _call(
+        "generate",
+        lambda: api.models.generate_content(model=settings.GEMINI_MODEL, contents=[current, prompt], config=config),
+        record,
+    )
+    record["timings"]["generate_s"] = round(time.monotonic() - started, 3)
+    record["model_version"] = getattr(response, "model_version", None) or settings.GEMINI_MODEL
+    try:
+        answer, kept, dropped = parse_answer(response.text or "", allowed_categories=categories)
+    except ValueError as exc:
+        raise GeminiFailed(f"Gemini's answer was malformed: {exc}.", record) from None
+    record["dropped_suggestions"] = dropped
+    return GeminiResult(
+        scores=answer["scores"],
+        verdict=answer["verdict"],
+        explanation=answer["explanation"],
+        timestamps=answer["timestamps"],
+        suggested_categories=kept,
+        record=record,
+    )
