@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django_q",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "tiktok",
     "accounts",
     "videos",
     "moderation",
