@@ -19,4 +19,5 @@ SCHEDULES: list[Recurring] = [
     Recurring(
         "analyze viewer preferences", "recommendations.tasks.analyze_preferences", daily_at="04:00", cluster="long"
     ),
+    Recurring("remove orphaned media", "tiktok.tasks.cleanup_media", daily_at="05:00"),
 ]
