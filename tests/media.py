@@ -32,6 +32,7 @@ def make_clip(
     text: str | None = None,
     fps: int = 25,
     fmt: str | None = None,
+    faststart: bool = False,
 ) -> Path:
     """Write an H.264 (+AAC) clip to `path` and return it.
 
@@ -69,6 +70,7 @@ def make_clip(
         argv += ["-t", str(seconds), "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
         argv += ["-c:a", "aac", "-b:a", "64k"] if audio else ["-an"]
         target = work / "clip.mp4" if rotate else path
+        argv += ["-movflags", "+faststart"] if faststart else []
         argv += ["-f", "mp4" if rotate else (fmt or "mp4")]
         _run([*argv, str(target)])
         if rotate:

@@ -45,6 +45,7 @@ class Probe:
     rotation: int  # degrees, 0/90/180/270
     has_audio: bool
     video_codec: str
+    video_end: float = 0.0  # the video track's own duration (audio may run longer)
 
 
 def log_command(argv: list[str]) -> None:
@@ -60,6 +61,9 @@ def probe(path: Path, *, timeout: float = 60) -> Probe:
     except subprocess.TimeoutExpired:
         raise ProbeError("The file could not be read in time: it is not a usable video.") from None
     if result.returncode != 0:
+        stderr = result.stderr.decode("utf-8", "replace").lower()
+        if "moov atom not found" in stderr or "partial file" in stderr:
+            raise ProbeError("The file is incomplete: it was cut off before the end (damaged or incomplete).")
         raise ProbeError("The file is not a video we can read (it is damaged or in an unknown format).")
     try:
         info = json.loads(result.stdout or b"{}")
@@ -94,13 +98,22 @@ def probe(path: Path, *, timeout: float = 60) -> Probe:
         rotation=rotation,
         has_audio=has_audio,
         video_codec=video.get("codec_name", ""),
+        video_end=_duration(video, {}) or duration,
     )
 
 
 def check_decodes(path: Path, info: Probe, *, timeout: float = 60) -> None:
-    """Decode one frame from the last second: a truncated or damaged file whose header still
+    """Decode one frame from the last quarter second: a truncated or damaged file whose header still
     probes fine fails here, before any work is queued."""
-    argv = [FFMPEG, "-hide_banner", "-nostdin", "-v", "error", "-ss", f"{max(0.0, info.duration - 1):.3f}"]
+    argv = [
+        FFMPEG,
+        "-hide_banner",
+        "-nostdin",
+        "-v",
+        "error",
+        "-ss",
+        f"{max(0.0, (info.video_end or info.duration) - 0.25):.3f}",
+    ]
     argv += ["-i", str(path), "-map", "0:v:0", "-frames:v", "1", "-f", "framemd5", "-"]
     log_command(argv)
     try:
