@@ -168,6 +168,9 @@ EVENTS_RATE_PER_MINUTE = envint("EVENTS_RATE_PER_MINUTE", 240, minimum=1)
 COMMENT_RATE_PER_MINUTE = envint("COMMENT_RATE_PER_MINUTE", 20, minimum=1)
 FEED_PAGE_SIZE = envint("FEED_PAGE_SIZE", 8, minimum=1)
 
+# Raw engagement events older than this many days are rolled up into daily aggregates.
+EVENT_RETENTION_DAYS = envint("EVENT_RETENTION_DAYS", 90, minimum=1)
+
 # --- Uploads and transcoding ----------------------------------------------------------------
 UPLOAD_MAX_BYTES = envint("UPLOAD_MAX_BYTES", 200 * 1024 * 1024, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
