@@ -172,18 +172,25 @@ def original_formula(*, category_similarity, engagement) -> np.ndarray:
 
 def exploration_share(state: dict, params: dict, rng) -> float:
     """This page's exploration share: Thompson draws from the explore and ranked arms' Beta
-    posteriors scale the default share, clipped to the set bounds. A viewer who skips explored
+    posteriors of "engaged" scale the default share, clipped to the set bounds. A viewer who skips explored
     videos drives the explore arm down and the share toward the lower bound."""
     e = rng.beta(state["explore_alpha"], state["explore_beta"])
     r = rng.beta(state["ranked_alpha"], state["ranked_beta"])
-    return float(np.clip(params["explore_default"] * e / max(r, 1e-6), params["explore_min"], params["explore_max"]))
+    return share_from_rates(e, r, params)
+
+
+def share_from_rates(explore_rate: float, ranked_rate: float, params: dict) -> float:
+    """Default share × (explore rate / ranked rate)²: equal arms keep the default; an arm twice
+    as engaging as the other quadruples (or quarters) it, within the bounds."""
+    ratio = explore_rate / max(ranked_rate, 1e-6)
+    return float(np.clip(params["explore_default"] * ratio**2, params["explore_min"], params["explore_max"]))
 
 
 def expected_exploration_share(state: dict, params: dict) -> float:
     """The share at the posterior means (what a viewer gets on average)."""
     e = state["explore_alpha"] / (state["explore_alpha"] + state["explore_beta"])
     r = state["ranked_alpha"] / (state["ranked_alpha"] + state["ranked_beta"])
-    return float(np.clip(params["explore_default"] * e / max(r, 1e-6), params["explore_min"], params["explore_max"]))
+    return share_from_rates(e, r, params)
 
 
 def explore_draws(*, likes, completions_sum, plays, impressions, prior_like, prior_completion, rng) -> np.ndarray:

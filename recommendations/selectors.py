@@ -230,8 +230,31 @@ def feed_for_viewer(*, user, session_key: str, exclude_ids: set[int], limit: int
             break
 
     taken = {v.pk for v, _ in chosen} | excluded_videos
+    backfill = []
+    if len(chosen) < limit - n_explore:
+        # The pools ran dry (a long session, a small catalogue): newest videos not yet shown.
+        for video in (
+            listable_videos()
+            .exclude(pk__in=taken)
+            .exclude(creator_id__in=excluded_creators)
+            .select_related("creator")
+            .order_by("-published_at")[: limit * 4]
+        ):
+            if per_creator[video.creator_id] >= params["per_creator"]:
+                continue
+            per_creator[video.creator_id] += 1
+            backfill.append(video)
+            taken.add(video.pk)
+            if len(chosen) + len(backfill) >= limit - n_explore:
+                break
     explore = _explore_picks(
-        n_explore + (limit - n_explore - len(chosen)), taken, excluded_creators, per_creator, params, priors, rng
+        n_explore + (limit - n_explore - len(chosen) - len(backfill)),
+        taken,
+        excluded_creators,
+        per_creator,
+        params,
+        priors,
+        rng,
     )
     names = dict(
         Category.objects.filter(
@@ -245,6 +268,7 @@ def feed_for_viewer(*, user, session_key: str, exclude_ids: set[int], limit: int
         for v, i in chosen
         for slot, reason in [_slot_and_reason(v, i, sources, parts, state, cats, names, anchor_titles, followed, cold)]
     ]
+    page += [FeedItem(video=v, slot="trending", reason="Recently posted.") for v in backfill]
     # Exploration slots sit at fixed places in the page (3rd, 7th, ...), not bunched at the end.
     for n, (video, _cats) in enumerate(explore):
         where = min(2 + 4 * n, len(page))

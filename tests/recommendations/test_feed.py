@@ -1,0 +1,121 @@
+from collections import Counter
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+
+from accounts.models import Block
+from moderation.models import ModelVersion, Report
+from recommendations import ranking, store
+from recommendations.models import ViewerProfile
+from recommendations.selectors import feed_for_viewer
+from recommendations.services import profile_state, recommender_train, settings_params
+from tests.recommendations.catalogue import make_catalogue, plant_engagement, record
+from videos.models import NotInterested, Video
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(db):
+    store.forget()
+    cats, people, videos, by_cat = make_catalogue()
+    plant_engagement(by_cat)
+    recommender_train()
+    store.forget()
+    yield cats, people, videos, by_cat
+    store.forget()
+
+
+def page_categories(items):
+    ids = [item.video.pk for item in items]
+    return Counter(Video.categories.through.objects.filter(video_id__in=ids).values_list("category_id", flat=True))
+
+
+def test_likes_in_one_category_show_on_the_next_page_without_the_nightly_job(world, make_user):
+    cats, _people, _videos, by_cat = world
+    viewer = make_user()
+    target = cats[2].pk
+    before = page_categories(feed_for_viewer(user=viewer, session_key="", exclude_ids=set()))[target]
+    trained_at = ModelVersion.objects.get(kind="recommender", active=True).pk
+    for video in by_cat[target][:4]:
+        record(viewer, video, "watch", completion=1.0)
+        record(viewer, video, "like")
+    after = feed_for_viewer(user=viewer, session_key="", exclude_ids=set())
+    assert page_categories(after)[target] > before
+    assert page_categories([i for i in after if i.slot == "ranked"])[target] >= 5
+    assert ModelVersion.objects.get(kind="recommender", active=True).pk == trained_at
+
+
+def simulate(viewer, *, explore_completion: float, pages: int = 12):
+    seen: set[int] = set()
+    for _ in range(pages):
+        items = feed_for_viewer(user=viewer, session_key="", exclude_ids=seen)
+        for item in items:
+            seen.add(item.video.pk)
+            if item.slot == "explore":
+                kind = "skip" if explore_completion < 0.3 else "watch"
+                record(viewer, item.video, kind, completion=explore_completion, slot="explore")
+            else:
+                record(viewer, item.video, "watch", completion=0.5, slot=item.slot)
+    profile = ViewerProfile.objects.get(user=viewer)
+    return ranking.expected_exploration_share(profile_state(profile), settings_params())
+
+
+def test_a_viewer_who_always_skips_exploration_slots_falls_to_the_lower_bound(world, make_user):
+    params = settings_params()
+    viewer = make_user()
+    share = simulate(viewer, explore_completion=0.0)
+    assert share == pytest.approx(params["explore_min"])
+    explored = [i for i in feed_for_viewer(user=viewer, session_key="", exclude_ids=set()) if i.slot == "explore"]
+    assert len(explored) == round(10 * params["explore_min"])
+
+
+def test_a_viewer_who_finishes_exploration_slots_gets_more_of_them(world, make_user):
+    params = settings_params()
+    viewer = make_user()
+    share = simulate(viewer, explore_completion=1.0)
+    assert share > params["explore_default"]
+    assert share == pytest.approx(params["explore_max"], abs=0.01)
+
+
+def test_excluded_videos_never_appear_and_a_session_never_repeats(world, make_user):
+    _cats, people, videos, _by_cat = world
+    viewer = make_user()
+    own = Video.objects.create(
+        creator=viewer,
+        title="mine",
+        processing="ready",
+        moderation="approved",
+        visibility="public",
+        published_at=videos[0].published_at,
+    )
+    Video.categories.through.objects.create(video_id=own.pk, category_id=_cats[0].pk)
+    not_interested = videos[:5]
+    NotInterested.objects.bulk_create([NotInterested(user=viewer, video=v) for v in not_interested])
+    reported = videos[30:33]
+    ct = ContentType.objects.get_for_model(Video)
+    Report.objects.bulk_create(
+        [Report(reporter=viewer, content_type=ct, object_id=v.pk, category="H") for v in reported]
+    )
+    Block.objects.create(blocker=viewer, blocked=people[1])
+    Block.objects.create(blocker=people[2], blocked=viewer)
+    hidden = Video.objects.filter(pk=videos[60].pk)
+    hidden.update(hidden=True)
+    for video in videos[40:44]:
+        record(viewer, video, "like")
+    banned_ids = {own.pk, videos[60].pk} | {v.pk for v in not_interested + reported}
+    banned_creators = {people[1].pk, people[2].pk}
+
+    session: list[int] = []
+    for _ in range(10):
+        items = feed_for_viewer(user=viewer, session_key="", exclude_ids=set(session))
+        assert items, "the catalogue is not exhausted yet"
+        per_creator = Counter(item.video.creator_id for item in items)
+        assert max(per_creator.values()) <= 2
+        for item in items:
+            assert item.video.pk not in banned_ids
+            assert item.video.creator_id not in banned_creators
+            assert item.slot in {"ranked", "explore", "trending", "following"}
+            assert item.reason
+        session += [item.video.pk for item in items]
+    assert len(session) == len(set(session))
