@@ -193,7 +193,7 @@ def video_fail(*, video: Video, reason: str) -> None:
     logger.warning("video %s failed: %s", video.pk, reason)
 
 
-def video_transcode(*, video_id: int, schedule_retries: bool = True) -> Video | None:
+def video_transcode(*, video_id: int, schedule_retries: bool = True, screen: bool = True) -> Video | None:
     """The transcode job: probe the source, run every due rendition this worker can claim, then
     finish the video (poster, preview, ready, moderation) once all renditions are done."""
     video = Video.objects.filter(pk=video_id, deleted_at__isnull=True).first()
@@ -224,7 +224,7 @@ def video_transcode(*, video_id: int, schedule_retries: bool = True) -> Video | 
         for encoding in due:
             encoding_run(encoding=encoding, source=source, info=info, schedule_retries=schedule_retries)
     video.refresh_from_db()
-    _finish_if_complete(video)
+    _finish_if_complete(video, screen=screen)
     video.refresh_from_db()
     return video
 
@@ -359,7 +359,7 @@ def _schedule_transcode(video_id: int, when) -> None:
     transaction.on_commit(_send)
 
 
-def _finish_if_complete(video: Video) -> None:
+def _finish_if_complete(video: Video, *, screen: bool = True) -> None:
     """Poster, preview, ready, then the moderation gate, once every rendition is done. The
     conditional UPDATE to ready makes the gate run once even if two jobs get here."""
     if video.processing != Video.Processing.TRANSCODING:
@@ -385,7 +385,7 @@ def _finish_if_complete(video: Video) -> None:
         return
     _release_source(video)
     video.refresh_from_db()
-    if video.moderation == Video.Moderation.PENDING:
+    if screen and video.moderation == Video.Moderation.PENDING:
         from moderation.services import video_screen
 
         video_screen(video=video)
@@ -456,11 +456,12 @@ def _make_preview(video: Video) -> None:
         _unlink(partial)
 
 
-def video_process_inline(*, video: Video) -> Video:
+def video_process_inline(*, video: Video, screen: bool = True) -> Video:
     """Run every stage in this process (ingest_video --wait, seed_demo --wait, tests), waiting
-    out retry back-offs, until the video is ready or failed."""
+    out retry back-offs, until the video is ready or failed. `screen=False` (the benchmark only)
+    stops before the moderation gate, leaving the video pending and unlisted."""
     while True:
-        result = video_transcode(video_id=video.pk, schedule_retries=False)
+        result = video_transcode(video_id=video.pk, schedule_retries=False, screen=screen)
         if result is None:
             return video
         video = result
