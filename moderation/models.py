@@ -6,6 +6,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 
+from videos.models import Video
+
 CATEGORIES = ["S", "H", "V", "HR", "SH", "S3", "H2", "V2"]
 CATEGORY_NAMES = {
     "S": "sexual",
@@ -155,3 +157,13 @@ class VideoModerationJob(models.Model):
 
     def __str__(self):
         return f"moderation of video #{self.video_id}: {self.status}"
+
+
+class VideoReview(Video):
+    """The moderators' queue of videos in the admin (a proxy, so its permissions are their own:
+    staff without them neither see nor act)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "video review"
+        verbose_name_plural = "video review queue"

@@ -117,6 +117,20 @@ def _unhide(item) -> None:
         item.save(update_fields=["hidden"])
 
 
+def _remove(item) -> None:
+    from accounts.models import User
+    from videos.models import Comment
+
+    # Videos are rejected through video_review_decide; a comment stays hidden, a profile's text is
+    # rejected (others see the username).
+    if isinstance(item, User) and item.profile_state != "rejected":
+        item.profile_state = "rejected"
+        item.save(update_fields=["profile_state"])
+    elif isinstance(item, Comment) and not item.hidden:
+        item.hidden = True
+        item.save(update_fields=["hidden"])
+
+
 def report_create(*, reporter, item, category: str, note: str = "") -> Report:
     """A signed-in viewer reports a video, a comment or a profile; one report per person per item.
     Reports reaching REPORTS_HIDE_THRESHOLD hide the item until a moderator decides."""
@@ -163,6 +177,8 @@ def reports_resolve(*, item, upheld: bool, actor, note: str = "") -> int:
     Report.objects.filter(pk__in=[r.pk for r in open_reports]).update(status=status)
     if not upheld:
         _unhide(item)
+    else:
+        _remove(item)
     text = (
         "Thanks for your report: a moderator agreed and took action."
         if upheld
@@ -213,7 +229,8 @@ def video_review_decide(*, video, outcome: str, actor, note: str) -> ModerationD
             Outcome.REVIEW: f"Your video “{title}” is waiting for a moderator.",
             Outcome.REJECTED: f"A moderator removed your video “{title}”." + (f" {note}" if note else ""),
         }[outcome]
-    transaction.on_commit(lambda: notify(recipient=video.creator, text=text, url=f"/v/{video.public_id}/status/"))
+    url = f"/moderation/appeal/{video.public_id}/" if outcome == Outcome.REJECTED else f"/v/{video.public_id}/status/"
+    transaction.on_commit(lambda: notify(recipient=video.creator, text=text, url=url))
     return decision
 
 

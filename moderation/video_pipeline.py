@@ -476,7 +476,8 @@ def _notify_creator(video, outcome: str, reason: str) -> None:
         ModerationDecision.Outcome.REVIEW: f"Your video “{video.title[:60]}” is waiting for a moderator.",
         ModerationDecision.Outcome.REJECTED: f"Your video “{video.title[:60]}” was removed: {reason}",
     }[outcome]
-    notify(recipient=video.creator, text=text, url=f"/v/{video.public_id}/status/")
+    url = f"/moderation/appeal/{video.public_id}/" if outcome == "rejected" else f"/v/{video.public_id}/status/"
+    notify(recipient=video.creator, text=text, url=url)
 
 
 # ---------------------------------------------------------------------------------------------

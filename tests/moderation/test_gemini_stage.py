@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the shared fixtures are imported by name and then requested as arguments)
 """The Gemini stage drives the real google-genai client against a local fake of the REST API
 (GEMINI_BASE_URL): upload, wait for ACTIVE, structured answer, retries, deletion. No test contacts Google."""
 
