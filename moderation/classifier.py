@@ -74,33 +74,122 @@ def encoder_dir() -> Path:
 
 
 class Encoder:
-    """Mean-pooled, L2-normalised sentence embeddings, computed chunk by chunk."""
+    """Mean-pooled, L2-normalised sentence embeddings, computed chunk by chunk.
 
-    def __init__(self, path: Path, quantize: bool = True, threads: int | None = None):
-        import torch
-        from transformers import AutoModel, AutoTokenizer
+    The default backend runs the encoder through ONNX Runtime with int8 weights (exported once from
+    the Hugging Face directory and cached under MODEL_ROOT/encoders): about three times the speed
+    of PyTorch on this CPU. The "torch" backend is the plain float model."""
+
+    def __init__(self, path: Path, backend: str = "onnx-int8", threads: int | None = None, cache_dir=None):
+        from transformers import AutoTokenizer
 
         if not (path / "config.json").exists():
             raise ClassifierUnavailable(f"no encoder at {path}")
-        if threads:
-            torch.set_num_threads(threads)
-        self.torch = torch
         self.path = path
         self.name = path.name if path.name != "model" else path.parent.name
         self.tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
-        model = AutoModel.from_pretrained(str(path), local_files_only=True)
+        self.cls, self.sep = self.tokenizer.cls_token_id, self.tokenizer.sep_token_id
+        self.pad = self.tokenizer.pad_token_id or 0
+        self.threads = threads
+        self.backend = backend
+        if backend == "onnx-int8":
+            try:
+                self._init_onnx(Path(cache_dir) if cache_dir else path.parent / ".onnx-cache")
+            except ImportError as exc:  # onnx is needed only to export; without it, run the float model
+                log.warning("ONNX export unavailable (%s); using PyTorch", exc)
+                self.backend = "torch"
+        if self.backend == "torch":
+            self._init_torch()
+
+    def _torch_module(self):
+        import torch
+        from transformers import AutoModel
+
+        if self.threads:
+            torch.set_num_threads(self.threads)
+        model = AutoModel.from_pretrained(str(self.path), local_files_only=True)
         model.eval()
-        if quantize:
-            # int8 weights for the linear layers: about twice as fast on a CPU, AUPRC measured in the docs.
-            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
-        self.model = model
-        self.quantized = quantize
-        self.dim = model.config.hidden_size
-        self.cls, self.sep, self.pad = (
-            self.tokenizer.cls_token_id,
-            self.tokenizer.sep_token_id,
-            self.tokenizer.pad_token_id or 0,
-        )
+
+        class Pooled(torch.nn.Module):
+            def __init__(self, inner):
+                super().__init__()
+                self.inner = inner
+
+            def forward(self, input_ids, attention_mask):
+                hidden = self.inner(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+                m = attention_mask.unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
+                return torch.nn.functional.normalize(pooled, p=2, dim=1)
+
+        return Pooled(model).eval(), model.config.hidden_size
+
+    def _init_torch(self):
+        import torch
+
+        self.module, self.dim = self._torch_module()
+
+        def run(ids, mask):
+            with torch.inference_mode():
+                return self.module(torch.from_numpy(ids), torch.from_numpy(mask)).numpy()
+
+        self._run = run
+
+    def _init_onnx(self, cache_dir: Path):
+        import hashlib
+
+        import onnxruntime as ort
+
+        weights = sorted(self.path.glob("*.safetensors")) + sorted(self.path.glob("*.bin"))
+        stamp = hashlib.sha1(
+            "|".join(f"{p.name}:{p.stat().st_size}:{int(p.stat().st_mtime)}" for p in weights).encode()
+        ).hexdigest()[:12]
+        target = cache_dir / f"{self.name}-{stamp}-int8.onnx"
+        if not target.exists():
+            self._export_onnx(target)
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if self.threads:
+            options.intra_op_num_threads = self.threads
+            options.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(str(target), options, providers=["CPUExecutionProvider"])
+        self.dim = self.session.get_outputs()[0].shape[-1]
+        if not isinstance(self.dim, int):
+            import json as _json
+
+            self.dim = _json.loads((self.path / "config.json").read_text())["hidden_size"]
+
+        def run(ids, mask):
+            return self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+
+        self._run = run
+
+    def _export_onnx(self, target: Path):
+        import os
+        import tempfile
+
+        import onnx  # noqa: F401  (the exporter needs it; an ImportError falls back to PyTorch)
+        import torch
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        target.parent.mkdir(parents=True, exist_ok=True)
+        module, _ = self._torch_module()
+        example = (torch.ones((2, 8), dtype=torch.long), torch.ones((2, 8), dtype=torch.long))
+        with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+            float_path = Path(tmp) / "float.onnx"
+            quant_path = Path(tmp) / "int8.onnx"
+            logging.getLogger("root").setLevel(logging.WARNING)  # the quantiser logs every tensor
+            torch.onnx.export(
+                module,
+                example,
+                str(float_path),
+                input_names=["input_ids", "attention_mask"],
+                output_names=["embedding"],
+                dynamic_axes={"input_ids": {0: "b", 1: "t"}, "attention_mask": {0: "b", 1: "t"}, "embedding": {0: "b"}},
+                opset_version=17,
+                dynamo=False,
+            )
+            quantize_dynamic(str(float_path), str(quant_path), weight_type=QuantType.QInt8)
+            os.replace(quant_path, target)  # atomic: a second process never reads half a file
 
     def chunk_ids(self, texts: list[str]) -> tuple[list[list[int]], list[int]]:
         """Token id windows for every text, and for each window the index of its text."""
@@ -120,27 +209,21 @@ class Encoder:
         return chunks, owners
 
     def embed_chunks(self, chunks: list[list[int]]) -> np.ndarray:
-        torch = self.torch
         out = np.zeros((len(chunks), self.dim), dtype=np.float32)
+        # Sorting by length keeps padding small; batches hold about BATCH_TOKENS tokens.
         order = sorted(range(len(chunks)), key=lambda k: len(chunks[k]))
         start = 0
-        with torch.inference_mode():
-            while start < len(order):
-                width = len(chunks[order[min(len(order) - 1, start)]])
-                size = max(1, BATCH_TOKENS // max(width, 1))
-                batch = order[start : start + size]
-                width = max(len(chunks[k]) for k in batch)
-                ids = torch.full((len(batch), width), self.pad, dtype=torch.long)
-                mask = torch.zeros((len(batch), width), dtype=torch.long)
-                for row, k in enumerate(batch):
-                    ids[row, : len(chunks[k])] = torch.tensor(chunks[k])
-                    mask[row, : len(chunks[k])] = 1
-                hidden = self.model(input_ids=ids, attention_mask=mask).last_hidden_state
-                m = mask.unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
-                pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
-                out[batch] = pooled.numpy()
-                start += size
+        while start < len(order):
+            size = max(1, min(256, BATCH_TOKENS // max(len(chunks[order[min(len(order) - 1, start + 63)]]), 1)))
+            batch = order[start : start + size]
+            width = max(len(chunks[k]) for k in batch)
+            ids = np.full((len(batch), width), self.pad, dtype=np.int64)
+            mask = np.zeros((len(batch), width), dtype=np.int64)
+            for row, k in enumerate(batch):
+                ids[row, : len(chunks[k])] = chunks[k]
+                mask[row, : len(chunks[k])] = 1
+            out[batch] = self._run(ids, mask)
+            start += size
         return out
 
     def embed(self, texts: list[str]) -> tuple[np.ndarray, list[int]]:
@@ -203,8 +286,9 @@ def get_encoder() -> Encoder:
 
             _encoder = Encoder(
                 encoder_dir(),
-                quantize=getattr(settings, "COMMENT_ENCODER_QUANTIZE", True),
-                threads=getattr(settings, "COMMENT_ENCODER_THREADS", None),
+                backend=getattr(settings, "COMMENT_ENCODER_BACKEND", "onnx-int8"),
+                threads=getattr(settings, "COMMENT_ENCODER_THREADS", None) or 2,
+                cache_dir=Path(settings.MODEL_ROOT) / "encoders",
             )
         return _encoder
 

@@ -108,24 +108,33 @@ def text_decide(*, scores: dict, scope: str) -> tuple[str, str, dict]:
     return ModerationDecision.Outcome.APPROVED, "No policy category reached its threshold.", thresholds
 
 
-def _screen_text(*, text: str, scope: str) -> tuple[str, str, dict, dict, str]:
-    """Classify one text and decide; (outcome, reason, thresholds, scores, model version)."""
+def _screen_texts(*, texts: list[str], scope: str) -> list[tuple[str, str, dict, dict, str]]:
+    """Classify texts in one batch and decide each; (outcome, reason, thresholds, scores, version)."""
     from moderation import classifier
 
-    if not classifier.clean_text(text):
-        return ModerationDecision.Outcome.REVIEW, "No readable text; held for review.", {}, {}, ""
+    readable = [i for i, t in enumerate(texts) if classifier.clean_text(t)]
+    results = [(ModerationDecision.Outcome.REVIEW, "No readable text; held for review.", {}, {}, "")] * len(texts)
+    if not readable:
+        return results
     try:
-        scores = classifier.score_texts([text])[0]
+        scored = classifier.score_texts([texts[i] for i in readable])
         version = classifier.active_version()
     except classifier.ClassifierUnavailable as exc:
         log.error("comment classifier unavailable: %s", exc)
-        return ModerationDecision.Outcome.REVIEW, "The classifier could not run; held for review.", {}, {}, ""
-    outcome, reason, thresholds = text_decide(scores=scores, scope=scope)
-    if classifier.foreign_script(text) and outcome == ModerationDecision.Outcome.APPROVED:
-        # The encoder reads English; a low score on another script means nothing.
-        outcome = ModerationDecision.Outcome.REVIEW
-        reason = "Mostly in a script the classifier cannot read; held for review."
-    return outcome, reason, thresholds, scores, version
+        failed = (ModerationDecision.Outcome.REVIEW, "The classifier could not run; held for review.", {}, {}, "")
+        return [failed] * len(texts)
+    for i, scores in zip(readable, scored, strict=True):
+        outcome, reason, thresholds = text_decide(scores=scores, scope=scope)
+        if classifier.foreign_script(texts[i]) and outcome == ModerationDecision.Outcome.APPROVED:
+            # The encoder reads English; a low score on another script means nothing.
+            outcome = ModerationDecision.Outcome.REVIEW
+            reason = "Mostly in a script the classifier cannot read; held for review."
+        results[i] = (outcome, reason, thresholds, scores, version)
+    return results
+
+
+def _screen_text(*, text: str, scope: str) -> tuple[str, str, dict, dict, str]:
+    return _screen_texts(texts=[text], scope=scope)[0]
 
 
 def profile_screen(*, user) -> None:
@@ -177,3 +186,124 @@ def video_screen(*, video) -> str:
     from moderation.video_pipeline import video_screen_run
 
     return video_screen_run(video=video)
+
+
+@transaction.atomic
+def comment_model_register(*, run: dict):
+    """Store a trained comment classifier under MODEL_ROOT as a ModelVersion and activate it when it
+    is not worse than the active one on the held-out split. Returns (model_version, activated)."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from moderation.models import ModelVersion
+    from moderation.training import trainer
+
+    heads = run["heads"]
+    relative = f"comment_classifier/{heads.version}"
+    heads.save(Path(settings.MODEL_ROOT) / relative)
+    activated = trainer.not_worse(run["heldout"], run["active"])
+    comparison = {
+        "candidate_any_auprc": run["heldout"]["any_auprc"],
+        "active_version": run["active"]["version"] if run["active"] else None,
+        "active_any_auprc": run["active"]["any_auprc"] if run["active"] else None,
+        "activated": activated,
+    }
+    log.info("comment classifier %s comparison: %s", heads.version, comparison)
+    version = ModelVersion.objects.create(
+        kind="comment_classifier",
+        version=heads.version,
+        artifact_path=relative,
+        metrics={"heldout": run["heldout"], "validation": run["validation"], "comparison": comparison},
+        params={"C": heads.meta.get("C"), "counts": run["counts"], "thresholds": run["thresholds"]},
+    )
+    if activated:
+        comment_model_activate(model_version=version)
+    return version, activated
+
+
+def comment_model_activate(*, model_version) -> None:
+    """Make a trained comment classifier the one in use, then re-check recent comments with it."""
+    from django.utils import timezone
+
+    from moderation import classifier
+    from moderation.models import ModelVersion
+    from tiktok.jobs import enqueue
+
+    ModelVersion.objects.filter(kind="comment_classifier", active=True).exclude(pk=model_version.pk).update(
+        active=False
+    )
+    model_version.active = True
+    model_version.activated_at = timezone.now()
+    model_version.save(update_fields=["active", "activated_at"])
+    transaction.on_commit(classifier.reset)
+    enqueue("moderation.tasks.rescore_recent_comments", model_version.version)
+
+
+@transaction.atomic
+def comment_decide_by_human(*, comment, outcome: str, actor, note: str = "", categories=()) -> ModerationDecision:
+    """A moderator approves or rejects a comment (or sends it back to review); the one path for
+    human decisions on comments. Keeps the model's last scores beside the person's verdict, and the
+    categories the person named, which the next training run learns from."""
+    if outcome not in STATE_FOR_OUTCOME:
+        raise ValueError(f"unknown outcome {outcome!r}")
+    auto = decisions_for(item=comment).filter(source=ModerationDecision.Source.AUTO).first()
+    comment.state = STATE_FOR_OUTCOME[outcome]
+    comment.save(update_fields=["state"])
+    return decision_record(
+        item=comment,
+        source=ModerationDecision.Source.HUMAN,
+        outcome=outcome,
+        actor=actor,
+        reason=note,
+        text_snapshot=comment.text,
+        subject_user=comment.author,
+        scores=auto.scores if auto else {},
+        thresholds=auto.thresholds if auto else {},
+        model_versions=auto.model_versions if auto else {},
+        evidence={"categories": [c for c in categories if c in CATEGORIES]} if categories else {},
+    )
+
+
+def comments_decide_by_human(*, comments, outcome: str, actor, note: str = "", categories=()) -> int:
+    """Bulk form of comment_decide_by_human; returns how many comments were decided."""
+    count = 0
+    for comment in comments:
+        comment_decide_by_human(comment=comment, outcome=outcome, actor=actor, note=note, categories=categories)
+        count += 1
+    return count
+
+
+def comments_rescore(*, comments) -> int:
+    """Re-score comments with the classifier in use and record a new automatic decision where the
+    outcome changes. Comments a person decided last are left alone. Returns how many changed."""
+    candidates = []
+    for comment in comments:
+        last = decisions_for(item=comment).first()
+        if last is not None and last.source == ModerationDecision.Source.HUMAN:
+            continue
+        candidates.append(comment)
+    if not candidates:
+        return 0
+    results = _screen_texts(texts=[c.text for c in candidates], scope=ModerationPolicy.Scope.COMMENTS)
+    changed = 0
+    for comment, (outcome, reason, thresholds, scores, version) in zip(candidates, results, strict=True):
+        state = STATE_FOR_OUTCOME[outcome]
+        if state == comment.state or not version:
+            continue  # unchanged, or the model could not run: keep the current state
+        with transaction.atomic():
+            comment.state = state
+            comment.save(update_fields=["state"])
+            decision_record(
+                item=comment,
+                source=ModerationDecision.Source.AUTO,
+                outcome=outcome,
+                reason=f"Re-scored: {reason}",
+                text_snapshot=comment.text,
+                subject_user=comment.author,
+                scores=scores,
+                thresholds=thresholds,
+                model_versions={"comment_classifier": version},
+            )
+        changed += 1
+    return changed

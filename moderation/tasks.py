@@ -16,3 +16,44 @@ def sweep_stuck_moderation() -> int:
     from moderation.video_pipeline import moderation_sweep
 
     return moderation_sweep()
+
+
+RESCORE_BATCH = 64
+
+
+def rescore_held_comments(limit: int = 2000) -> int:
+    """Re-score held comments (oldest first) in batches with the classifier in use."""
+    from moderation.services import comments_rescore
+    from videos.models import Comment
+
+    ids = list(Comment.objects.filter(state=Comment.State.HELD).order_by("created_at").values_list("pk", flat=True))
+    changed = 0
+    for start in range(0, min(len(ids), limit), RESCORE_BATCH):
+        batch = Comment.objects.filter(pk__in=ids[start : start + RESCORE_BATCH]).select_related("author")
+        changed += comments_rescore(comments=list(batch))
+    return changed
+
+
+def rescore_recent_comments(version: str = "", days: int | None = None) -> int:
+    """After a classifier version is activated: re-check the comments of the last few days."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from moderation.services import comments_rescore
+    from videos.models import Comment
+
+    days = days if days is not None else getattr(settings, "COMMENT_RESCORE_DAYS", 3)
+    since = timezone.now() - timedelta(days=days)
+    ids = list(
+        Comment.objects.filter(created_at__gte=since)
+        .exclude(state=Comment.State.REJECTED)
+        .order_by("-created_at")
+        .values_list("pk", flat=True)
+    )
+    changed = 0
+    for start in range(0, len(ids), RESCORE_BATCH):
+        batch = Comment.objects.filter(pk__in=ids[start : start + RESCORE_BATCH]).select_related("author")
+        changed += comments_rescore(comments=list(batch))
+    return changed

@@ -15,6 +15,7 @@ class Recurring:
 SCHEDULES: list[Recurring] = [
     Recurring("sweep stuck encodings", "videos.tasks.sweep_stuck_work", minutes=5),
     Recurring("sweep stuck video moderation", "moderation.tasks.sweep_stuck_moderation", minutes=5),
+    Recurring("re-score held comments", "moderation.tasks.rescore_held_comments", minutes=30),
     Recurring("train recommender", "recommendations.tasks.train_recommender", daily_at="03:00", cluster="long"),
     Recurring(
         "analyze viewer preferences", "recommendations.tasks.analyze_preferences", daily_at="04:00", cluster="long"

@@ -1,0 +1,344 @@
+"""Training and evaluating the comment classifier's heads: shipped data plus moderators' decisions,
+frozen encoder embeddings (cached), one logistic regression per category, Platt calibration on the
+validation split, thresholds from the validation split, comparison on the fixed held-out split."""
+
+import gzip
+import hashlib
+import io
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from moderation.classifier import CATEGORIES, Heads, clean_text
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+HUMAN_WEIGHT = 5.0  # a moderator's label outweighs a mapped public one
+log = logging.getLogger(__name__)
+
+
+class DataError(ValueError):
+    """An evaluation or training file that cannot be read."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Data
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    """JSON Lines, gzipped or not (decided by the file's first bytes). Each row needs a "prompt";
+    a category key that is missing means unknown for that row."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.GzipFile(fileobj=io.BytesIO(raw)).read()
+        except (OSError, EOFError) as exc:
+            raise DataError(f"{path} is not a readable gzip file: {exc}") from exc
+    rows = []
+    for number, line in enumerate(raw.decode("utf-8", errors="replace").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{path} line {number}: not JSON ({exc.msg})") from exc
+        if not isinstance(item, dict) or not isinstance(item.get("prompt"), str):
+            raise DataError(f'{path} line {number}: expected an object with a "prompt" string')
+        for c in CATEGORIES:
+            if c in item and item[c] is not None:
+                try:
+                    item[c] = int(float(item[c]) >= 0.5)
+                except (TypeError, ValueError) as exc:
+                    raise DataError(f"{path} line {number}: label {c} is not a number") from exc
+            else:
+                item.pop(c, None)
+        rows.append(item)
+    return rows
+
+
+def load_split(name: str, limit: int | None = None) -> list[dict]:
+    rows = read_jsonl(DATA_DIR / f"{name}.jsonl.gz")
+    return rows[:limit] if limit else rows
+
+
+def human_rows() -> list[dict]:
+    """Moderators' latest decisions on comments and profiles as labelled rows. A decision about an
+    account that is gone or tombstoned is dropped. Approved: negative for every category. Rejected:
+    positive for the categories the moderator named (else those the model flagged, else its top
+    one); the rest stay unknown, since a person judged one thing, not all eight."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from accounts.models import User
+    from moderation.models import ModerationDecision
+    from videos.models import Comment
+
+    types = [ContentType.objects.get_for_model(Comment), ContentType.objects.get_for_model(User)]
+    decisions = (
+        ModerationDecision.objects.filter(
+            source=ModerationDecision.Source.HUMAN,
+            content_type__in=types,
+            tombstoned=False,
+            subject_user__isnull=False,
+        )
+        .exclude(text_snapshot="")
+        .order_by("content_type_id", "object_id", "-created_at", "-id")
+    )
+    rows, seen = [], set()
+    for d in decisions:
+        key = (d.content_type_id, d.object_id)
+        if key in seen:
+            continue
+        seen.add(key)
+        if d.outcome == ModerationDecision.Outcome.APPROVED:
+            labels = dict.fromkeys(CATEGORIES, 0)
+        elif d.outcome == ModerationDecision.Outcome.REJECTED:
+            named = [c for c in (d.evidence or {}).get("categories", []) if c in CATEGORIES]
+            if not named and d.scores:
+                flagged = (d.thresholds or {}).items()
+                named = [c for c, t in flagged if c in CATEGORIES and d.scores.get(c, 0) >= t.get("review", 1)]
+                named = named or [max(CATEGORIES, key=lambda c: d.scores.get(c, 0))]
+            if not named:
+                continue
+            labels = dict.fromkeys(named, 1)
+        else:
+            continue
+        rows.append({"prompt": d.text_snapshot, **labels, "source": "moderator", "decision": d.pk})
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Embeddings
+
+
+def embed_rows(encoder, rows: list[dict], cache_dir: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Chunk embeddings and owners for rows; cached by (encoder, texts) so retraining is quick."""
+    texts = [clean_text(r["prompt"]) for r in rows]
+    path = None
+    if cache_dir is not None:
+        key = hashlib.sha1("\x00".join([encoder.name, encoder.backend, str(encoder.dim), *texts]).encode()).hexdigest()
+        path = Path(cache_dir) / f"{key}.npz"
+        if path.exists():
+            with np.load(path, allow_pickle=False) as data:
+                return data["embeddings"], data["owners"]
+    embeddings, owners = encoder.embed(texts)
+    owners = np.asarray(owners, dtype=np.int64)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, embeddings=embeddings.astype(np.float32), owners=owners)
+        tmp.replace(path)
+    return embeddings, owners
+
+
+def text_max(values: np.ndarray, owners: np.ndarray, n: int) -> np.ndarray:
+    """Per text, the maximum over its chunks (values: chunks x categories)."""
+    out = np.full((n, values.shape[1]), -np.inf, dtype=np.float64)
+    np.maximum.at(out, owners, values)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Fitting
+
+
+def label_matrix(rows: list[dict]) -> np.ndarray:
+    """rows x categories with 1, 0, or -1 for unknown."""
+    return np.array([[r.get(c, -1) for c in CATEGORIES] for r in rows], dtype=np.int8)
+
+
+def fit_heads(
+    *,
+    train: tuple[np.ndarray, np.ndarray, list[dict]],
+    validation: tuple[np.ndarray, np.ndarray, list[dict]],
+    version: str,
+    C: float = 1.0,
+    meta: dict | None = None,
+) -> Heads:
+    from sklearn.linear_model import LogisticRegression
+
+    emb, owners, rows = train
+    labels = label_matrix(rows)
+    weights = np.array([HUMAN_WEIGHT if r.get("source") == "moderator" else 1.0 for r in rows])
+    chunks_per_text = np.bincount(owners, minlength=len(rows))
+    chunk_weight = weights[owners] / chunks_per_text[owners]
+    dim = emb.shape[1]
+    W, b = np.zeros((len(CATEGORIES), dim)), np.zeros(len(CATEGORIES))
+    for j in range(len(CATEGORIES)):
+        y_text = labels[:, j]
+        known = y_text[owners] >= 0
+        y = y_text[owners][known]
+        if y.min() == y.max():
+            # No positives (or no negatives): a constant head, honest about knowing nothing.
+            b[j] = -6.0 if y.max() == 0 else 6.0
+            continue
+        model = LogisticRegression(C=C, class_weight="balanced", max_iter=2000)
+        model.fit(emb[known], y, sample_weight=chunk_weight[known])
+        W[j], b[j] = model.coef_[0], model.intercept_[0]
+    # Platt scaling on the validation split's text-level logits (max over chunks).
+    v_emb, v_owners, v_rows = validation
+    v_logits = text_max(v_emb @ W.T + b, v_owners, len(v_rows))
+    v_labels = label_matrix(v_rows)
+    a, bb = np.ones(len(CATEGORIES)), np.zeros(len(CATEGORIES))
+    for j in range(len(CATEGORIES)):
+        known = v_labels[:, j] >= 0
+        y = v_labels[known, j]
+        if known.sum() < 10 or y.min() == y.max():
+            continue
+        platt = LogisticRegression(C=100.0, max_iter=1000)
+        platt.fit(v_logits[known, j : j + 1], y)
+        a[j], bb[j] = platt.coef_[0, 0], platt.intercept_[0]
+    return Heads(
+        version=version,
+        weights=W.astype(np.float32),
+        bias=b.astype(np.float32),
+        platt_a=a.astype(np.float32),
+        platt_b=bb.astype(np.float32),
+        meta={"categories": CATEGORIES, "C": C, **(meta or {})},
+    )
+
+
+def text_probabilities(heads: Heads, emb: np.ndarray, owners: np.ndarray, n: int) -> np.ndarray:
+    return text_max(heads.probabilities(emb), owners, n)
+
+
+# ---------------------------------------------------------------------------------------------
+# Metrics and thresholds
+
+
+def metrics(probs: np.ndarray, rows: list[dict]) -> dict:
+    """AUPRC per category over the rows where the label is known, and any_auprc: max over the eight
+    probabilities against "at least one category is 1" (rows whose every known label is 0 and that
+    leave no label unknown count as negatives; rows with an unknown label and no positive are left out)."""
+    from sklearn.metrics import average_precision_score
+
+    labels = label_matrix(rows)
+    out = {"categories": {}}
+    for j, c in enumerate(CATEGORIES):
+        known = labels[:, j] >= 0
+        positives = int((labels[known, j] == 1).sum())
+        auprc = None
+        if positives and positives < known.sum():
+            auprc = float(average_precision_score(labels[known, j], probs[known, j]))
+        elif positives:
+            auprc = 1.0
+        out["categories"][c] = {"auprc": auprc, "positives": positives, "known": int(known.sum())}
+    any_pos = (labels == 1).any(axis=1)
+    any_known = any_pos | (labels == 0).all(axis=1)
+    if any_pos[any_known].any() and not any_pos[any_known].all():
+        out["any_auprc"] = float(average_precision_score(any_pos[any_known], probs[any_known].max(axis=1)))
+    else:
+        out["any_auprc"] = None
+    out["any_positives"] = int(any_pos.sum())
+    known_scores = [v["auprc"] for v in out["categories"].values() if v["auprc"] is not None]
+    out["mean_auprc"] = float(np.mean(known_scores)) if known_scores else None
+    return out
+
+
+def choose_thresholds(probs: np.ndarray, rows: list[dict]) -> dict:
+    """Per category from the validation split: review at the lowest probability where precision
+    reaches 0.5 (a moderator's time is worth a coin flip), reject where it reaches 0.9."""
+    from sklearn.metrics import precision_recall_curve
+
+    labels = label_matrix(rows)
+    out = {}
+    for j, c in enumerate(CATEGORIES):
+        known = labels[:, j] >= 0
+        y, p = labels[known, j], probs[known, j]
+        review, reject = 0.5, 0.95
+        if y.sum() >= 5:
+            precision, _, cuts = precision_recall_curve(y, p)
+            precision = precision[:-1]
+
+            def first(target, precision=precision, cuts=cuts):
+                ok = np.nonzero(precision >= target)[0]
+                return float(cuts[ok[0]]) if len(ok) else None
+
+            review = first(0.5) or review
+            reject = first(0.9) or reject
+        review = round(min(max(review, 0.2), 0.9), 2)
+        reject = round(min(max(reject, review + 0.05, 0.6), 0.99), 2)
+        out[c] = {"review": review, "reject": reject}
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole run
+
+
+def embedding_cache_dir() -> Path:
+    from django.conf import settings
+
+    return Path(settings.MODEL_ROOT) / "cache" / "comment-embeddings"
+
+
+def train_candidate(
+    *,
+    limit: int | None = None,
+    heldout_limit: int | None = None,
+    C: float = 1.0,
+    include_human: bool = True,
+    version: str | None = None,
+) -> dict:
+    """Fit, calibrate and measure a candidate, and measure the model in use on the same held-out
+    rows. Returns {"heads", "thresholds", "validation", "heldout", "active", "counts"}; writes nothing
+    but the embedding cache."""
+    from django.utils import timezone
+
+    from moderation import classifier
+
+    encoder = classifier.get_encoder()
+    cache = embedding_cache_dir()
+    train_rows = load_split("train", limit)
+    human = human_rows() if include_human else []
+    train_rows = train_rows + human
+    val_rows = load_split("validation", limit)
+    held_rows = load_split("heldout", heldout_limit)
+    log.info("training on %d rows (%d from moderators), validating on %d", len(train_rows), len(human), len(val_rows))
+    t_emb, t_own = embed_rows(encoder, train_rows, cache)
+    v_emb, v_own = embed_rows(encoder, val_rows, cache)
+    h_emb, h_own = embed_rows(encoder, held_rows, cache)
+    version = version or "cc-" + timezone.now().strftime("%Y%m%d-%H%M%S")
+    heads = fit_heads(
+        train=(t_emb, t_own, train_rows),
+        validation=(v_emb, v_own, val_rows),
+        version=version,
+        C=C,
+        meta={"encoder": encoder.name, "backend": encoder.backend, "max_length": classifier.MAX_LENGTH},
+    )
+    v_probs = text_probabilities(heads, v_emb, v_own, len(val_rows))
+    thresholds = choose_thresholds(v_probs, val_rows)
+    heads.meta["thresholds"] = thresholds
+    candidate = metrics(text_probabilities(heads, h_emb, h_own, len(held_rows)), held_rows)
+    try:
+        current_heads = classifier.active_heads()
+        current = metrics(text_probabilities(current_heads, h_emb, h_own, len(held_rows)), held_rows)
+        current["version"] = current_heads.version
+    except classifier.ClassifierUnavailable:
+        current = None
+    return {
+        "heads": heads,
+        "thresholds": thresholds,
+        "validation": metrics(v_probs, val_rows),
+        "heldout": candidate,
+        "active": current,
+        "counts": {
+            "train": len(train_rows),
+            "human": len(human),
+            "validation": len(val_rows),
+            "heldout": len(held_rows),
+        },
+        "human_rows": human,
+    }
+
+
+def not_worse(candidate: dict, current: dict | None) -> bool:
+    """The candidate may replace the model in use when its held-out any_auprc is at least as good."""
+    if current is None or current.get("any_auprc") is None:
+        return True
+    if candidate.get("any_auprc") is None:
+        return False
+    return candidate["any_auprc"] >= current["any_auprc"]
