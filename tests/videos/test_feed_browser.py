@@ -1,0 +1,181 @@
+"""The viewer pages in headless Chromium: the player, actions that persist, discovery, sharing,
+the 360 px layout, and engagement events arriving with the values the player saw."""
+
+import time
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.test import Client
+
+from accounts.models import Follow
+from tests.conftest import save_artifact
+from tests.factories import make_user, ready_video
+from videos.models import EngagementEvent, Like
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _sign_in(page, live_server, user):
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
+
+
+def _playing(page, public_id):
+    return page.evaluate(
+        "id => { const v = document.querySelector('#slide-' + CSS.escape(id) + ' video.player');"
+        " return !!v && !v.paused && v.currentTime > 0.1; }",
+        public_id,
+    )
+
+
+def _wait(predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return predicate()
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    cache.clear()
+
+
+def test_scrolling_plays_the_next_video_and_events_arrive_with_the_values_the_player_saw(live_server, page):
+    viewer = make_user("viewer")
+    videos = [ready_video(make_user(f"maker{i}"), title=f"Clip number {i}", hashtags=["clip"]) for i in range(3)]
+    _sign_in(page, live_server, viewer)
+    page.goto(live_server.url + "/")
+    slides = page.eval_on_selector_all(".slide[data-video]", "els => els.map(e => e.dataset.video)")
+    assert sorted(slides) == sorted(v.public_id for v in videos)
+    first, second = slides[0], slides[1]
+    assert _wait(lambda: _playing(page, first)), "the first video should autoplay"
+    page.wait_for_timeout(900)
+    page.keyboard.press("ArrowDown")
+    assert _wait(lambda: _playing(page, second)), "the next video should play"
+    assert page.evaluate("id => document.querySelector('#slide-' + CSS.escape(id) + ' video.player').paused", first), (
+        "the previous video should pause"
+    )
+    # Let the second clip (2 s) run to its end and loop: a full viewing and a replay.
+    page.wait_for_timeout(2800)
+    page.keyboard.press("ArrowDown")
+    assert _wait(lambda: _playing(page, slides[2]))
+    save_artifact(page, "feed")
+
+    sent = page.evaluate("window.clipEvents")
+    kinds = [(e["video"], e["kind"]) for e in sent]
+    assert (first, "impression") in kinds and (first, "skip") in kinds and (first, "watch") in kinds
+    assert (second, "replay") in kinds
+    assert any(e["video"] == second and e["kind"] == "watch" and e["completion"] > 0.9 for e in sent)
+
+    def arrived():
+        return EngagementEvent.objects.filter(user=viewer).count() >= len(sent)
+
+    assert _wait(arrived), (EngagementEvent.objects.filter(user=viewer).count(), len(sent))
+    rows = list(EngagementEvent.objects.filter(user=viewer).order_by("pk"))
+    stored = sorted((r.video.public_id, r.kind, round(r.watch_seconds, 2), round(r.completion, 3)) for r in rows)
+    expected = sorted(
+        (e["video"], e["kind"], round(e["watch_seconds"] or 0, 2), round(e["completion"] or 0, 3)) for e in sent
+    )
+    assert stored == expected
+    first_watch = next(r for r in rows if r.video.public_id == first and r.kind == "watch")
+    assert 0.3 < first_watch.watch_seconds < 2.0 and first_watch.slot
+
+
+def test_like_persists_comment_shows_its_state_and_follow_fills_the_following_tab(live_server, page):
+    viewer, maker = make_user("viewer"), make_user("maker")
+    video = ready_video(maker, title="Only clip", description="Say hi #hello")
+    _sign_in(page, live_server, viewer)
+    page.goto(live_server.url + "/")
+    like = page.locator(f"#slide-{video.public_id} .act-btn.like")
+    like.click()
+    page.wait_for_selector(f"#slide-{video.public_id} .act-btn.like[aria-pressed=true]")
+    # The feed moves on from videos already seen, so the reload is of the video's own page.
+    page.goto(f"{live_server.url}/v/{video.public_id}/")
+    page.reload()
+    assert page.locator(f"#slide-{video.public_id} .act-btn.like").get_attribute("aria-pressed") == "true"
+    assert Like.objects.filter(user=viewer, video=video).count() == 1
+
+    page.locator(f"#slide-{video.public_id} [aria-label^=Comments]").click()
+    page.fill(f"#ctext-{video.public_id}", "What a sunset!")
+    page.click(f"#comments-{video.public_id} .comment-form button[type=submit]")
+    item = page.locator(f"#clist-{video.public_id} .comment").first
+    item.wait_for()
+    assert "What a sunset!" in item.inner_text()
+    state = video.comments.get().state
+    label = {"held": "held for review", "rejected": "removed", "published": ""}[state]
+    assert label in item.inner_text()
+    page.fill(f"#ctext-{video.public_id}", "")
+    page.click(f"#comments-{video.public_id} .comment-form button[type=submit]")
+    page.wait_for_selector(f"#comments-{video.public_id} [data-error]:has-text('Write something')")
+
+    page.click(f"#comments-{video.public_id} [data-close-panel]")
+    page.locator(f"#slide-{video.public_id} .follow-form button").click()
+    page.wait_for_selector(f"#slide-{video.public_id} .follow-form button:has-text('Following')")
+    assert Follow.objects.filter(follower=viewer, followee=maker).exists()
+    page.goto(live_server.url + "/following/")
+    page.wait_for_selector(f"#slide-{video.public_id}")
+
+
+def test_block_search_share_and_the_360px_layout(live_server, browser):
+    viewer, maker, other = make_user("viewer"), make_user("maker"), make_user("other")
+    blocked_video = ready_video(maker, title="From maker", hashtags=["shared"])
+    kept = ready_video(
+        other, title="Dance tutorial", description="Learn it #dancechallenge", hashtags=["dancechallenge", "shared"]
+    )
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, permissions=["clipboard-read", "clipboard-write"]
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        _sign_in(page, live_server, viewer)
+        page.goto(live_server.url + "/")
+        box = page.locator(".slide[data-video]").first.bounding_box()
+        assert box["width"] == 360 and abs(box["height"] - 740) <= 1 and box["y"] == 0
+        video_box = page.locator(".slide[data-video] video.player").first.bounding_box()
+        assert video_box["width"] == 360 and abs(video_box["height"] - 740) <= 1
+
+        page.locator(f"#slide-{kept.public_id}").scroll_into_view_if_needed()
+        page.locator(f"#slide-{kept.public_id} .act-btn.share").click()
+        expected = f"{live_server.url}/v/{kept.public_id}/"
+        assert _wait(lambda: page.evaluate("navigator.clipboard.readText()") == expected)
+        page.wait_for_selector(f"#slide-{kept.public_id} [data-share-count]:has-text('1')")
+
+        page.goto(f"{live_server.url}/search/?q=%23dancechallenge")
+        assert page.locator(f"a[href='/v/{kept.public_id}/']").count() == 1
+        assert page.locator(f"a[href='/v/{blocked_video.public_id}/']").count() == 0
+
+        page.goto(f"{live_server.url}/tag/shared/")
+        assert page.locator(f"a[href='/v/{blocked_video.public_id}/']").count() == 1
+        page.goto(f"{live_server.url}/@maker/")
+        page.wait_for_selector(f"a[href='/v/{blocked_video.public_id}/']")
+        save_artifact(page, "profile")
+        page.click("button:has-text('Block')")
+        page.wait_for_selector("button:has-text('Unblock')")
+        # The feed leaves out what this viewer already saw, so the hashtag page shows the difference.
+        page.goto(live_server.url + "/")
+        assert page.locator(f"#slide-{blocked_video.public_id}").count() == 0
+        page.goto(f"{live_server.url}/tag/shared/")
+        assert page.locator(f"a[href='/v/{kept.public_id}/']").count() == 1
+        assert page.locator(f"a[href='/v/{blocked_video.public_id}/']").count() == 0
+        assert page.locator(f"a[href='/v/{blocked_video.public_id}/']").count() == 0
+    finally:
+        context.close()
+
+
+def test_anonymous_viewers_are_asked_to_sign_in_and_come_back_to_the_video(live_server, page):
+    make_user("viewer")
+    video = ready_video(make_user("maker"), title="Sign-in bait")
+    page.goto(live_server.url + "/")
+    page.locator(f"#slide-{video.public_id} .act-btn.like").click()
+    page.wait_for_url("**/accounts/login/**")
+    page.fill("input[name=username]", "viewer")
+    page.fill("input[name=password]", "a-Str0ng-pass!")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**/v/{video.public_id}/")
+    assert page.locator(f"#slide-{video.public_id} .act-btn.like").count() == 1
