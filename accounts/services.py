@@ -33,7 +33,15 @@ def avatar_process(*, upload) -> ContentFile:
     image = ImageOps.fit(image, (size, size), Image.Resampling.LANCZOS)
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=85, optimize=True)
+    _screen_avatar(out.getvalue())
     return ContentFile(out.getvalue(), name=f"{secrets.token_hex(8)}.jpg")
+
+
+def _screen_avatar(data: bytes) -> None:
+    # Avatars pass through the same NSFW image model as video frames; raises ValidationError.
+    from moderation.reports import avatar_check
+
+    avatar_check(data=data)
 
 
 @transaction.atomic

@@ -62,3 +62,13 @@ def score_images(paths: list[str | Path], *, batch_size: int = 8) -> list[float]
             raise NSFWUnavailable(f"Scoring frames failed: {exc}") from exc
         scores.extend(round(p.nsfw, 4) for p in predictions)
     return scores
+
+
+def score_image_bytes(data: bytes) -> float:
+    """The NSFW probability of one encoded image (an avatar)."""
+    try:
+        return round(_get().classify(data).nsfw, 4)
+    except NSFWUnavailable:
+        raise
+    except Exception as exc:  # a picture that does not decode is refused by the caller
+        raise NSFWUnavailable(f"Scoring the image failed: {exc}") from exc

@@ -350,3 +350,26 @@ def _end_sessions(user) -> None:
 
 def category_label(code: str) -> str:
     return f"{code} ({CATEGORY_NAMES.get(code, code)})"
+
+
+# ---------------------------------------------------------------------------------------------
+# Avatars
+
+
+def avatar_check(*, data: bytes) -> float:
+    """Pass an avatar through the NSFW image model, like video frames; a picture at or above the
+    profiles' S review threshold is refused (so nothing is stored), and so is one the model could
+    not read (fail closed). Returns the score."""
+    from django.core.exceptions import ValidationError
+
+    from moderation import nsfw
+    from moderation.services import policy_thresholds
+
+    try:
+        score = nsfw.score_image_bytes(data)
+    except nsfw.NSFWUnavailable as exc:
+        log.error("avatar could not be screened: %s", exc)
+        raise ValidationError("The picture could not be checked right now; please try again later.") from None
+    if score >= policy_thresholds(scope="profiles")["S"]["review"]:
+        raise ValidationError("This picture cannot be used as an avatar.")
+    return score
