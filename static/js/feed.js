@@ -32,11 +32,14 @@
     data.append("video", slide.dataset.video);
     data.append("kind", kind);
     data.append("slot", slide.dataset.slot || "");
+    const entry = { video: slide.dataset.video, kind: kind, watch_seconds: 0, completion: 0 };
     if (watchSeconds !== undefined) {
       data.append("watch_seconds", watchSeconds.toFixed(3));
       data.append("completion", completion.toFixed(4));
+      entry.watch_seconds = parseFloat(watchSeconds.toFixed(3));
+      entry.completion = parseFloat(completion.toFixed(4));
     }
-    sent.push({ video: slide.dataset.video, kind: kind, watch_seconds: watchSeconds, completion: completion });
+    sent.push(entry);
     if (!(navigator.sendBeacon && navigator.sendBeacon(feed.dataset.eventUrl, data))) {
       fetch(feed.dataset.eventUrl, { method: "POST", body: data, credentials: "same-origin", keepalive: true });
     }
