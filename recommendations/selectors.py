@@ -3,7 +3,9 @@ from the viewer's live profile and the nightly model's precomputed pools (a few 
 page, never a catalogue scan), scored by `ranking.score_for_profile`, with Thompson-sampling
 exploration slots and a true reason on each video."""
 
-from collections import defaultdict
+import threading
+import time
+from collections import defaultdict, namedtuple
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +26,33 @@ TRENDING_CANDIDATES = 150
 FRESH_CANDIDATES = 40
 EXPLORE_POOL = 150
 DEFAULT_PRIORS = {"like": 0.05, "completion": 0.4}
+FRESH_TTL_S = 30.0
+# Scoring needs only these columns; whole Video objects are built for the ten that are shown.
+FIELDS = ("pk", "creator_id", "published_at", "like_count", "impression_count", "completion_sum", "play_count")
+Row = namedtuple("Row", FIELDS)
+_fresh_cache = {"at": -1e9, "ids": []}
+_fresh_lock = threading.Lock()
+
+
+def caches_clear() -> None:
+    """Forget the per-process model and fresh list (tests; a process that switched databases)."""
+    store.forget()
+    with _fresh_lock:
+        _fresh_cache.update(at=-1e9, ids=[])
+
+
+def _rows(qs) -> list[Row]:
+    return [Row(*t) for t in qs.values_list(*FIELDS)]
+
+
+def _fresh_ids() -> list[int]:
+    """The newest listable videos, shared by every viewer of this process for a few seconds."""
+    now = time.monotonic()
+    if now - _fresh_cache["at"] > FRESH_TTL_S:
+        ids = list(listable_videos().order_by("-published_at").values_list("pk", flat=True)[:FRESH_CANDIDATES])
+        with _fresh_lock:
+            _fresh_cache.update(at=now, ids=ids)
+    return _fresh_cache["ids"]
 
 
 @dataclass
@@ -111,10 +140,17 @@ def _candidates(model, state, params, followed, excluded_videos):
                 sources[vid].add("category")
         for vid in base.order_by("-like_count", "-published_at").values_list("pk", flat=True)[:TRENDING_CANDIDATES]:
             sources[vid].add("trending")
-    fresh = listable_videos().order_by("-published_at").values_list("pk", flat=True)[:FRESH_CANDIDATES]
-    for vid in fresh:
+    for vid in _fresh_ids():
         sources[vid].add("fresh")
-    if followed:
+    if followed and model is not None:
+        creators = model.arrays["creator_ids"]
+        for cid in list(followed)[:100]:
+            c = int(np.searchsorted(creators, cid))
+            if c < len(creators) and creators[c] == cid:
+                lo, hi = model.arrays["creator_indptr"][c], model.arrays["creator_indptr"][c + 1]
+                for vid in model.video_ids[model.arrays["creator_members"][lo:hi][:10]]:
+                    sources[int(vid)].add("following")
+    elif followed:
         for vid in (
             listable_videos()
             .filter(creator_id__in=followed)
@@ -186,16 +222,11 @@ def feed_for_viewer(*, user, session_key: str, exclude_ids: set[int], limit: int
     cold = not state["recent"] and not any(v > 0 for v in state["category_weights"].values())
 
     sources = _candidates(model, state, params, followed, excluded_videos)
-    videos = list(
-        listable_videos()
-        .filter(pk__in=list(sources))
-        .exclude(creator_id__in=excluded_creators)
-        .select_related("creator")
-    )
+    videos = _rows(listable_videos().filter(pk__in=list(sources)).exclude(creator_id__in=excluded_creators))
     cats = _categories_of([v.pk for v in videos])
     counters = _counters(videos)
     now = timezone.now()
-    ages = np.array([(now - (v.published_at or v.created_at)).total_seconds() / 86400 for v in videos])
+    ages = np.array([(now - (v.published_at or now)).total_seconds() / 86400 for v in videos])
     positions = model.positions(counters["ids"]) if model is not None else np.full(len(videos), -1)
     priors = _priors(model)
     category_ids, idf = _category_index(model, cats)
@@ -219,7 +250,7 @@ def feed_for_viewer(*, user, session_key: str, exclude_ids: set[int], limit: int
     share = ranking.exploration_share(state, params, rng)
     n_explore = int(round(limit * share)) if limit > 1 else 0
     per_creator: dict[int, int] = defaultdict(int)
-    chosen: list[tuple[Video, int]] = []
+    chosen: list[tuple[Row, int]] = []
     for i in order:
         video = videos[i]
         if per_creator[video.creator_id] >= params["per_creator"]:
@@ -233,11 +264,10 @@ def feed_for_viewer(*, user, session_key: str, exclude_ids: set[int], limit: int
     backfill = []
     if len(chosen) < limit - n_explore:
         # The pools ran dry (a long session, a small catalogue): newest videos not yet shown.
-        for video in (
+        for video in _rows(
             listable_videos()
             .exclude(pk__in=taken)
             .exclude(creator_id__in=excluded_creators)
-            .select_related("creator")
             .order_by("-published_at")[: limit * 4]
         ):
             if per_creator[video.creator_id] >= params["per_creator"]:
@@ -248,6 +278,7 @@ def feed_for_viewer(*, user, session_key: str, exclude_ids: set[int], limit: int
             if len(chosen) + len(backfill) >= limit - n_explore:
                 break
     explore = _explore_picks(
+        model,
         n_explore + (limit - n_explore - len(chosen) - len(backfill)),
         taken,
         excluded_creators,
@@ -256,24 +287,29 @@ def feed_for_viewer(*, user, session_key: str, exclude_ids: set[int], limit: int
         priors,
         rng,
     )
+    shown = [v.pk for v, _ in chosen] + [v.pk for v in backfill] + [v.pk for v in explore]
+    objects = Video.objects.select_related("creator").in_bulk(shown)
     names = dict(
-        Category.objects.filter(
-            pk__in={c for ids in cats.values() for c in ids} | {c for v in explore for c in v[1]}
-        ).values_list("pk", "name")
+        Category.objects.filter(pk__in={c for v, _ in chosen for c in cats.get(v.pk, [])}).values_list("pk", "name")
     )
     anchor_titles = _anchor_titles(model, state, [videos[i] for _, i in chosen], parts, [i for _, i in chosen], params)
 
     page = [
-        FeedItem(video=v, slot=slot, reason=reason)
+        FeedItem(video=objects[v.pk], slot=slot, reason=reason)
         for v, i in chosen
-        for slot, reason in [_slot_and_reason(v, i, sources, parts, state, cats, names, anchor_titles, followed, cold)]
+        for slot, reason in [
+            _slot_and_reason(objects[v.pk], i, sources, parts, state, cats, names, anchor_titles, followed, cold)
+        ]
     ]
-    page += [FeedItem(video=v, slot="trending", reason="Recently posted.") for v in backfill]
+    page += [FeedItem(video=objects[v.pk], slot="trending", reason="Recently posted.") for v in backfill]
     # Exploration slots sit at fixed places in the page (3rd, 7th, ...), not bunched at the end.
-    for n, (video, _cats) in enumerate(explore):
+    for n, video in enumerate(explore):
         where = min(2 + 4 * n, len(page))
         page.insert(
-            where, FeedItem(video=video, slot="explore", reason="New and being tried out: few people have seen it yet.")
+            where,
+            FeedItem(
+                video=objects[video.pk], slot="explore", reason="New and being tried out: few people have seen it yet."
+            ),
         )
     return page[:limit]
 
@@ -292,18 +328,22 @@ def _spread_over_categories(videos, cats, strength):
     return order
 
 
-def _explore_picks(n, taken, excluded_creators, per_creator, params, priors, rng):
-    """Videos with few impressions, picked by Thompson draws of completion and like rates."""
+def _explore_picks(model, n, taken, excluded_creators, per_creator, params, priors, rng):
+    """Videos with few impressions, picked by Thompson draws of completion and like rates
+    (live counters). The pool is the model's list of low-impression videos plus the newest
+    uploads; without a model, a query."""
     if n <= 0:
         return []
-    pool = list(
-        listable_videos()
-        .filter(impression_count__lt=params["explore_impressions"])
-        .exclude(pk__in=taken)
-        .exclude(creator_id__in=excluded_creators)
-        .select_related("creator")
-        .order_by("-published_at")[:EXPLORE_POOL]
-    )
+    low = Q(impression_count__lt=params["explore_impressions"])
+    if model is not None and "explore_pool" in model.arrays:
+        ids = [int(v) for v in model.video_ids[model.arrays["explore_pool"]] if int(v) not in taken]
+        if len(ids) > EXPLORE_POOL:
+            ids = [ids[i] for i in rng.choice(len(ids), EXPLORE_POOL, replace=False)]
+        ids += [v for v in _fresh_ids() if v not in taken]
+        qs = listable_videos().filter(low, pk__in=ids)
+    else:
+        qs = listable_videos().filter(low).exclude(pk__in=taken).order_by("-published_at")[:EXPLORE_POOL]
+    pool = [v for v in _rows(qs) if v.creator_id not in excluded_creators]
     if not pool:
         return []
     counters = _counters(pool)
@@ -322,7 +362,7 @@ def _explore_picks(n, taken, excluded_creators, per_creator, params, priors, rng
         if per_creator[video.creator_id] >= params["per_creator"]:
             continue
         per_creator[video.creator_id] += 1
-        picks.append((video, []))
+        picks.append(video)
         if len(picks) >= n:
             break
     return picks

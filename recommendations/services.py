@@ -201,9 +201,10 @@ def load_training_data(*, now, params: dict, horizon_days: float | None):
     from videos.models import EngagementEvent, Video
     from videos.selectors import listable_videos
 
-    sql, qparams = listable_videos().values_list("id").order_by().query.sql_with_params()
-    (video_ids,) = _fetch_arrays(sql, qparams, [np.int64])
-    video_ids.sort()
+    sql, qparams = (
+        listable_videos().values_list("id", "creator_id", "impression_count").order_by("id").query.sql_with_params()
+    )
+    video_ids, creator_ids, impressions = _fetch_arrays(sql, qparams, [np.int64, np.int64, np.int64])
     through = Video.categories.through._meta.db_table
     vid, cid = _fetch_arrays(f"SELECT video_id, category_id FROM {through}", [], [np.int64, np.int64])
     pos = np.searchsorted(video_ids, vid)
@@ -240,6 +241,8 @@ def load_training_data(*, now, params: dict, horizon_days: float | None):
     user_ids, user_idx = np.unique(users, return_inverse=True)
     return {
         "video_ids": video_ids,
+        "creator_ids": creator_ids,
+        "impressions": impressions,
         "category_ids": category_ids,
         "item_categories": item_categories,
         "users": user_idx,
@@ -283,6 +286,7 @@ def recommender_train(*, now=None, activate: bool = True, version: str | None = 
     )
     text_ids = np.array([r[0] for r in rows], dtype=np.int64)
     t_ptr, t_idx, t_sim = training.text_neighbours([r[1] for r in rows])
+    arrays.update(training.creator_and_explore_pools(data["creator_ids"], data["impressions"], params))
     arrays.update(
         video_ids=data["video_ids"],
         category_ids=data["category_ids"],

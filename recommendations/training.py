@@ -83,7 +83,7 @@ def text_neighbours(docs: list[str], k: int = 20):
     n = len(docs)
     if n == 0 or not any(docs):
         return np.zeros(n + 1, dtype=np.int64), np.zeros(0, np.int32), np.zeros(0, np.float32)
-    tfidf = TfidfVectorizer(token_pattern=r"\S+", min_df=2, max_df=0.5, sublinear_tf=True, dtype=np.float32)
+    tfidf = TfidfVectorizer(token_pattern=r"\S+", min_df=2, max_df=0.02, sublinear_tf=True, dtype=np.float32)
     try:
         m = tfidf.fit_transform(docs).tocsr()
     except ValueError:  # no term in two documents
@@ -157,4 +157,25 @@ def train_arrays(
         "cat_members": np.concatenate(cat_members).astype(np.int64) if cat_members else np.zeros(0, np.int64),
         "cat_idf": idf.astype(np.float32),
         "n_pairs": np.asarray([len(pu)]),
+    }
+
+
+def creator_and_explore_pools(creator_ids, impressions, params: dict, per_creator: int = 20, explore: int = 3000):
+    """Each creator's newest videos (ids grow with upload time; for the Following candidates)
+    and the newest low-impression videos (exploration's pool), as catalogue positions."""
+    n = len(creator_ids)
+    order = np.lexsort((-np.arange(n), creator_ids))
+    sorted_creators = creator_ids[order]
+    starts = np.searchsorted(sorted_creators, sorted_creators, side="left")
+    keep = order[(np.arange(n) - starts) < per_creator]
+    kept_creators = creator_ids[keep]
+    creators, counts = np.unique(kept_creators, return_counts=True)
+    indptr = np.zeros(len(creators) + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    low = np.nonzero(impressions < params["explore_impressions"])[0][::-1][:explore]
+    return {
+        "creator_ids": creators.astype(np.int64),
+        "creator_indptr": indptr,
+        "creator_members": keep.astype(np.int64),
+        "explore_pool": low.astype(np.int64),
     }

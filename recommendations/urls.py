@@ -1,3 +1,9 @@
+from django.urls import path
+
+from recommendations import views
+
 app_name = "recommendations"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("interests/", views.interests, name="interests"),
+]

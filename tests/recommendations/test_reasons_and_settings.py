@@ -5,7 +5,7 @@ from accounts.models import Follow
 from moderation.models import ModelVersion
 from recommendations import store
 from recommendations.models import RecommenderSettings
-from recommendations.selectors import feed_for_viewer
+from recommendations.selectors import caches_clear, feed_for_viewer
 from recommendations.services import profile_set_interests, recommender_train
 from tests.recommendations.catalogue import make_catalogue, plant_engagement, record
 from videos.models import Video
@@ -15,13 +15,13 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def world(db):
-    store.forget()
+    caches_clear()
     cats, people, videos, by_cat = make_catalogue()
     plant_engagement(by_cat)
     recommender_train()
-    store.forget()
+    caches_clear()
     yield cats, people, videos, by_cat
-    store.forget()
+    caches_clear()
 
 
 def categories_of(video):
@@ -104,7 +104,7 @@ def test_the_feed_swaps_to_a_newly_activated_model_without_a_restart(world, make
 
 
 def test_a_feed_works_before_any_training(db, make_user):
-    store.forget()
+    caches_clear()
     cats, _people, _videos, by_cat = make_catalogue(per_category=8, creators=8)
     viewer = make_user()
     record(viewer, by_cat[cats[0].pk][0], "like")

@@ -16,6 +16,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 CHILD_FLAG = "RECOMMENDER_EVAL_CHILD"
+MANAGE = Path(__file__).resolve().parents[3] / "manage.py"
 
 
 def log(msg):
@@ -89,7 +90,7 @@ class Command(BaseCommand):
                 "MODEL_ROOT": f"{tmp}/models",
                 "REDIS_URL": "",
             }
-            cmd = [sys.executable, sys.argv[0], "evaluate_recommender", "--data", str(data)]
+            cmd = [sys.executable, str(MANAGE), "evaluate_recommender", "--data", str(data)]
             cmd += ["--validation"] * validation + ["--grid"] * grid
             result = subprocess.run(cmd, env=env, check=False)
             if result.returncode:

@@ -1,0 +1,292 @@
+"""Scale benchmark: a synthetic catalogue with power-law popularity and activity in a database
+of its own, the nightly training in a child process (its peak RSS measured), then feed pages
+for random signed-in viewers through the real feed view at "/"."""
+
+import os
+import resource
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+STAGE = "RECOMMENDER_BENCH_STAGE"
+MANAGE = Path(__file__).resolve().parents[3] / "manage.py"
+WORDS = (
+    "dance cat recipe goal trick prank travel beach workout guitar makeup sunset puppy street art fail "
+    "lesson science game anime drift skate ocean hike city night cook vegan coffee paint code garden"
+).split()
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+class Command(BaseCommand):
+    help = "Build a synthetic catalogue, train in a child process, and time feed pages through the real view."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--videos", type=int, required=True)
+        parser.add_argument("--users", type=int, required=True)
+        parser.add_argument("--interactions", type=int, required=True)
+        parser.add_argument("--requests", type=int, default=200)
+        parser.add_argument("--database-url", default="", help="an empty database to use (default: temporary SQLite)")
+        parser.add_argument("--seed", type=int, default=7)
+
+    def handle(self, *args, **opts):
+        for name in ("videos", "users", "interactions", "requests"):
+            if opts[name] < 1:
+                raise CommandError(f"--{name} must be at least 1")
+        stage = os.environ.get(STAGE)
+        if stage == "train":
+            return self.train_stage()
+        if stage == "run":
+            return self.run_stage(opts)
+        with tempfile.TemporaryDirectory(prefix="recbench-") as tmp:
+            url = opts["database_url"] or f"sqlite:///{tmp}/bench.sqlite3"
+            env = {**os.environ, STAGE: "run", "DATABASE_URL": url, "MODEL_ROOT": f"{tmp}/models", "REDIS_URL": ""}
+            cmd = [sys.executable, str(MANAGE), "bench_feed", *_argv(opts)]
+            if subprocess.run(cmd, env=env, check=False).returncode:
+                raise CommandError("benchmark failed (see the messages above)")
+
+    def train_stage(self):
+        from recommendations import services
+
+        mv = services.recommender_train()
+        peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        log(f"training metrics: {mv.metrics}")
+        print(f"peak_kb={peak_kb}")
+
+    def run_stage(self, opts):
+        from django.conf import settings
+        from django.db import connection
+
+        if not opts["database_url"]:
+            assert "bench.sqlite3" in str(settings.DATABASES["default"]["NAME"]), "refusing to use a shared database"
+        started = time.monotonic()
+        call_command("migrate", verbosity=0)
+        call_command("createcachetable", verbosity=0)
+        rng = np.random.default_rng(opts["seed"])
+        build(opts["videos"], opts["users"], opts["interactions"], rng)
+        self.stdout.write(
+            f"build_s={time.monotonic() - started:.1f} videos={opts['videos']} users={opts['users']} "
+            f"interactions={opts['interactions']} database={connection.vendor}"
+        )
+        self.stdout.flush()
+        connection.close()
+        t0 = time.monotonic()
+        child = subprocess.run(
+            [sys.executable, str(MANAGE), "bench_feed", *_argv(opts)],
+            env={**os.environ, STAGE: "train"},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        train_s = time.monotonic() - t0
+        sys.stderr.write(child.stderr)
+        if child.returncode:
+            raise CommandError("training failed")
+        peak_mb = int(child.stdout.strip().rsplit("peak_kb=", 1)[1]) / 1024
+        p50, p99 = serve(opts["requests"], rng)
+        self.stdout.write(
+            f"train_s={train_s:.1f} train_peak_mb={peak_mb:.0f} feed_p50_ms={p50:.1f} feed_p99_ms={p99:.1f}"
+        )
+
+
+def _argv(opts) -> list[str]:
+    args = []
+    for name in ("videos", "users", "interactions", "requests", "seed"):
+        args += [f"--{name}", str(opts[name])]
+    if opts["database_url"]:
+        args += ["--database-url", opts["database_url"]]
+    return args
+
+
+def _insert(table: str, columns: list[str], rows, batch: int = 50_000):
+    from django.db import connection, transaction
+
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
+    with transaction.atomic(), connection.cursor() as cursor:
+        for start in range(0, len(rows), batch):
+            cursor.executemany(sql, rows[start : start + batch])
+
+
+def _template(model, **overrides):
+    """Column names and database values of a default instance, for fast raw bulk inserts."""
+    from django.db import connection
+
+    instance = model(**overrides)
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    return [f.column for f in fields], [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+
+
+def _zipf_weights(n: int, a: float, rng) -> np.ndarray:
+    w = 1.0 / np.arange(1, n + 1) ** a
+    rng.shuffle(w)
+    return w / w.sum()
+
+
+def build(n_videos: int, n_users: int, n_interactions: int, rng):
+    """Users (some of them creators), videos with 1–2 categories and random text, follows, and
+    engagement events whose users and videos follow power laws."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from accounts.models import Follow, User
+    from videos.models import Category, EngagementEvent, Video
+
+    now = timezone.now()
+    t = time.monotonic()
+    cats = list(Category.objects.values_list("pk", flat=True))
+    if not cats:
+        Category.objects.bulk_create([Category(name=f"Topic {i}", slug=f"topic-{i}") for i in range(12)])
+        cats = list(Category.objects.values_list("pk", flat=True))
+    cols, values = _template(User, username="x", email="x@example.com", password="!")
+    ui, ei = cols.index("username"), cols.index("email")
+    rows = []
+    for n in range(n_users):
+        row = list(values)
+        row[ui], row[ei] = f"bench{n}", f"bench{n}@example.com"
+        rows.append(row)
+    _insert(User._meta.db_table, cols, rows)
+    user_ids = np.array(User.objects.filter(username__startswith="bench").order_by("pk").values_list("pk", flat=True))
+    log(f"users: {time.monotonic() - t:.1f}s")
+
+    t = time.monotonic()
+    n_creators = max(10, min(n_users // 5, n_videos // 3))
+    creators = user_ids[:n_creators]
+    creator_of = creators[rng.choice(n_creators, size=n_videos, p=_zipf_weights(n_creators, 1.0, rng))]
+    cols, values = _template(
+        Video, creator_id=0, title="x", processing="ready", moderation="approved", visibility="public"
+    )
+    idx = {c: cols.index(c) for c in ("public_id", "creator_id", "title", "description", "published_at", "created_at")}
+    ages = rng.exponential(20.0, size=n_videos)  # days
+    field = Video._meta.get_field("published_at")
+    words = np.array(WORDS)
+    picks = rng.integers(0, len(words), size=(n_videos, 5))
+    rows = []
+    for n in range(n_videos):
+        row = list(values)
+        w = words[picks[n]]
+        row[idx["public_id"]] = secrets.token_urlsafe(12)
+        row[idx["creator_id"]] = int(creator_of[n])
+        row[idx["title"]] = f"{w[0]} {w[1]} {n}"
+        row[idx["description"]] = f"{w[2]} {w[3]} #{w[4]}"
+        when = field.get_db_prep_save(now - timedelta(days=float(ages[n])), connection)
+        row[idx["published_at"]] = row[idx["created_at"]] = when
+        rows.append(row)
+    _insert(Video._meta.db_table, cols, rows)
+    del rows
+    video_ids = np.array(Video.objects.order_by("pk").values_list("pk", flat=True))
+    through = Video.categories.through
+    first = rng.integers(0, len(cats), size=n_videos)
+    second = rng.integers(0, len(cats), size=n_videos)
+    two = rng.random(n_videos) < 0.5
+    pairs = [(int(v), cats[c]) for v, c in zip(video_ids, first, strict=True)]
+    pairs += [(int(v), cats[c]) for v, c, f, t2 in zip(video_ids, second, first, two, strict=True) if t2 and c != f]
+    _insert(through._meta.db_table, ["video_id", "category_id"], pairs)
+    log(f"videos: {time.monotonic() - t:.1f}s")
+
+    t = time.monotonic()
+    follows = set()
+    follower = rng.integers(0, n_users, size=n_users * 3)
+    followee = creators[rng.choice(n_creators, size=n_users * 3, p=_zipf_weights(n_creators, 1.0, rng))]
+    for a, b in zip(user_ids[follower], followee, strict=True):
+        if a != b:
+            follows.add((int(a), int(b)))
+    created = Follow._meta.get_field("created_at").get_db_prep_save(now, connection)
+    _insert(Follow._meta.db_table, ["follower_id", "followee_id", "created_at"], [(a, b, created) for a, b in follows])
+
+    # Engagement: viewers' activity and videos' popularity are power laws; each viewer leans to
+    # a couple of categories, so co-engagement has structure to find.
+    ev_user = rng.choice(n_users, size=n_interactions, p=_zipf_weights(n_users, 0.8, rng))
+    ev_video = rng.choice(n_videos, size=n_interactions, p=_zipf_weights(n_videos, 0.9, rng))
+    roll = rng.random(n_interactions)
+    kinds = np.where(roll < 0.15, "skip", np.where(roll < 0.25, "like", "watch"))
+    completion = np.where(kinds == "watch", rng.beta(2, 2, size=n_interactions), 0.0)
+    age_s = rng.exponential(86400 * 10, size=n_interactions)
+    table = EngagementEvent._meta.db_table
+    cols = ["user_id", "session_key", "video_id", "kind", "watch_seconds", "completion", "slot", "created_at"]
+    created_field = EngagementEvent._meta.get_field("created_at")
+    chunk = 500_000
+    for start in range(0, n_interactions, chunk):
+        end = min(start + chunk, n_interactions)
+        rows = [
+            (
+                int(user_ids[ev_user[k]]),
+                "",
+                int(video_ids[ev_video[k]]),
+                str(kinds[k]),
+                float(completion[k] * 30),
+                float(completion[k]),
+                "ranked",
+                created_field.get_db_prep_save(now - timedelta(seconds=float(age_s[k])), connection),
+            )
+            for k in range(start, end)
+        ]
+        _insert(table, cols, rows)
+    impressions = np.bincount(ev_video, minlength=n_videos)
+    likes = np.bincount(ev_video, weights=(kinds == "like"), minlength=n_videos)
+    comp = np.bincount(ev_video, weights=completion, minlength=n_videos)
+    plays = np.bincount(ev_video, weights=(kinds == "watch"), minlength=n_videos)
+    with connection.cursor() as cursor:
+        touched = np.nonzero(impressions)[0]
+        cursor.executemany(
+            f"UPDATE {Video._meta.db_table} SET impression_count=%s, like_count=%s, completion_sum=%s, "
+            "play_count=%s, view_count=%s WHERE id=%s",
+            [
+                (
+                    int(impressions[i]),
+                    int(likes[i]),
+                    float(comp[i]),
+                    int(plays[i]),
+                    int(impressions[i]),
+                    int(video_ids[i]),
+                )
+                for i in touched
+            ],
+        )
+    log(f"follows and events: {time.monotonic() - t:.1f}s")
+
+
+def serve(n_requests: int, rng):
+    """Feed pages through the real view at "/", each for a random signed-in viewer (sign-in is
+    outside the timed part); returns (p50, p99) in milliseconds."""
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client, override_settings
+    from django.test.utils import setup_test_environment
+
+    from accounts.models import User
+    from recommendations import store
+
+    setup_test_environment()
+    # The benchmark measures the feed, not a collected static manifest.
+    override_settings(
+        STORAGES={
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        }
+    ).enable()
+    store.forget()
+    connection.close()
+    users = list(User.objects.filter(username__startswith="bench").values_list("pk", flat=True))
+    client = Client()
+    client.get("/")  # warm: load the model once, as a long-running process would have
+    timings = []
+    for _ in range(n_requests):
+        client.force_login(
+            User(pk=int(users[rng.integers(len(users))])), backend="django.contrib.auth.backends.ModelBackend"
+        )
+        t = time.perf_counter()
+        response = client.get("/")
+        timings.append((time.perf_counter() - t) * 1000)
+        if response.status_code != 200:
+            raise CommandError(f"feed answered {response.status_code}")
+    return float(np.percentile(timings, 50)), float(np.percentile(timings, 99))
