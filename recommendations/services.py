@@ -279,11 +279,8 @@ def recommender_train(*, now=None, activate: bool = True, version: str | None = 
     trained = time.monotonic()
     # Content neighbours for the newest videos: they matter most where co-engagement is thin.
     content_refresh_stale()
-    rows = list(
-        VideoContent.objects.filter(
-            video__in=Video.objects.order_by("-published_at")[:TEXT_NEIGHBOUR_VIDEOS]
-        ).values_list("video_id", "terms")
-    )
+    newest = list(Video.objects.order_by("-published_at").values_list("pk", flat=True)[:TEXT_NEIGHBOUR_VIDEOS])
+    rows = list(VideoContent.objects.filter(video_id__in=newest).values_list("video_id", "terms"))
     text_ids = np.array([r[0] for r in rows], dtype=np.int64)
     t_ptr, t_idx, t_sim = training.text_neighbours([r[1] for r in rows])
     arrays.update(training.creator_and_explore_pools(data["creator_ids"], data["impressions"], params))
