@@ -11,6 +11,7 @@ from django.core.management.base import CommandError
 
 from moderation.models import ModerationDecision
 from tests.media import make_clip
+from tests.videos.fixtures import default_categories  # noqa: F401  (autouse)
 from videos.models import Video
 
 pytestmark = pytest.mark.django_db

@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from moderation.models import ModerationDecision
 from tests.media import make_clip
+from tests.videos.fixtures import default_categories  # noqa: F401  (autouse)
 from videos import services
 from videos.models import Category, Encoding, Video
 

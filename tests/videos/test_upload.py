@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from tests.media import make_audio_only, make_clip, make_png
+from tests.videos.fixtures import default_categories  # noqa: F401  (autouse)
 from videos.models import Category, Encoding, Video
 
 pytestmark = pytest.mark.django_db
