@@ -3,8 +3,10 @@
 the feed, with the automatic and the human decision in its history; a creator's appeal of a
 rejection reaches the queue under the "appealed" filter. Staff without the permission see nothing."""
 
+import importlib
+
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 
 from moderation.models import ModerationDecision
 from moderation.video_pipeline import video_moderation_run
@@ -14,6 +16,17 @@ from videos.services import video_apply_moderation
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "a-Str0ng-pass!"
+
+
+def moderators_group():
+    """The group the migration creates; a transactional test that ran earlier flushes its rows, so
+    it is put back the same way (the permissions themselves come back with every flush)."""
+    migration = importlib.import_module("moderation.migrations.0003_video_review_queue")
+    group, _ = Group.objects.get_or_create(name="Moderators")
+    group.permissions.add(
+        *Permission.objects.filter(content_type__app_label="moderation", codename__in=migration.MODERATOR_PERMISSIONS)
+    )
+    return group
 
 
 def sign_in_admin(page, live_server, username):
@@ -32,7 +45,7 @@ def test_a_moderator_approves_a_held_video_and_a_creators_appeal_reaches_the_que
     settings.WHISPER_MODEL_DIR = str(tmp_path / "no-model")
     creator = make_user("maker")
     moderator = make_user("mod", is_staff=True)
-    moderator.groups.add(Group.objects.get(name="Moderators"))
+    moderator.groups.add(moderators_group())
     held = ready_video(creator, clips["friendly"], title="Lemon cake for everyone")
     video_moderation_run(video=held)
     held.refresh_from_db()
