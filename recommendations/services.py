@@ -6,6 +6,7 @@ import logging
 import re
 import time
 from datetime import UTC, datetime, timedelta
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -189,7 +190,8 @@ def _fetch_arrays(sql: str, params, dtypes, chunk: int = 500_000) -> list[np.nda
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(chunk):
-            block = np.array(rows, dtype=np.float64)
+            flat = np.fromiter(chain.from_iterable(rows), dtype=np.float64, count=len(rows) * len(dtypes))
+            block = flat.reshape(len(rows), len(dtypes))
             for j, dtype in enumerate(dtypes):
                 cols[j].append(block[:, j].astype(dtype))
     return [np.concatenate(c) if c else np.zeros(0, dtype=d) for c, d in zip(cols, dtypes, strict=True)]

@@ -7,7 +7,7 @@ import numpy as np
 import scipy.sparse as sp
 
 HISTORY_CAP = 50  # most recent positive items per user used for co-engagement
-BLOCK_PAIRS = 40_000_000  # co-engagement products per block (bounds peak memory)
+BLOCK_PAIRS = 20_000_000  # co-engagement products per block (bounds peak memory)
 SHRINK = 10.0  # damps similarities resting on few shared users
 TRENDING_SIZE = 500
 CATEGORY_TOP = 200
