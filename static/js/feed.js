@@ -199,9 +199,7 @@
     document.querySelectorAll("[data-sound-toggle]").forEach(function (btn) {
       btn.setAttribute("aria-pressed", on ? "true" : "false");
       const label = btn.querySelector("[data-sound-label]");
-      const icon = btn.querySelector("[data-sound-icon]");
       if (label) label.textContent = on ? "Sound on" : "Sound off";
-      if (icon) icon.textContent = on ? "\u{1F50A}" : "\u{1F507}";
     });
   }
 
