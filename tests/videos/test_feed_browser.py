@@ -31,6 +31,10 @@ def _playing(page, public_id):
     )
 
 
+def _paused(page, public_id):
+    return page.evaluate("id => document.querySelector('#slide-' + CSS.escape(id) + ' video.player').paused", public_id)
+
+
 def _wait(predicate, timeout=10.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -57,9 +61,7 @@ def test_scrolling_plays_the_next_video_and_events_arrive_with_the_values_the_pl
     page.wait_for_timeout(900)
     page.keyboard.press("ArrowDown")
     assert _wait(lambda: _playing(page, second)), "the next video should play"
-    assert page.evaluate("id => document.querySelector('#slide-' + CSS.escape(id) + ' video.player').paused", first), (
-        "the previous video should pause"
-    )
+    assert _paused(page, first), "the previous video should pause"
     # Let the second clip (2 s) run to its end and loop: a full viewing and a replay.
     page.wait_for_timeout(2800)
     page.keyboard.press("ArrowDown")
@@ -70,6 +72,12 @@ def test_scrolling_plays_the_next_video_and_events_arrive_with_the_values_the_pl
     kinds = [(e["video"], e["kind"]) for e in sent]
     assert (first, "impression") in kinds and (first, "skip") in kinds and (first, "watch") in kinds
     assert (second, "replay") in kinds
+    # Tap to pause, tap to play again; the sound toggle sticks across a reload.
+    third = page.locator(f"#slide-{slides[2]} video.player")
+    third.click()
+    assert _wait(lambda: _paused(page, slides[2]))
+    third.click()
+    assert _wait(lambda: _playing(page, slides[2]))
     assert any(e["video"] == second and e["kind"] == "watch" and e["completion"] > 0.9 for e in sent)
 
     def arrived():
@@ -94,9 +102,12 @@ def test_like_persists_comment_shows_its_state_and_follow_fills_the_following_ta
     like = page.locator(f"#slide-{video.public_id} .act-btn.like")
     like.click()
     page.wait_for_selector(f"#slide-{video.public_id} .act-btn.like[aria-pressed=true]")
+    page.click("[data-sound-toggle]")
     # The feed moves on from videos already seen, so the reload is of the video's own page.
     page.goto(f"{live_server.url}/v/{video.public_id}/")
     page.reload()
+    assert page.get_attribute("[data-sound-toggle]", "aria-pressed") == "true"
+    assert page.evaluate("document.querySelector('video.player').muted") is False
     assert page.locator(f"#slide-{video.public_id} .act-btn.like").get_attribute("aria-pressed") == "true"
     assert Like.objects.filter(user=viewer, video=video).count() == 1
 
