@@ -114,7 +114,7 @@ def _explain(text: str, scores: dict, thresholds: dict) -> dict:
     classifier = _classifier()
     words = {}
     for code in CATEGORIES:
-        if scores.get(code, 0.0) >= thresholds[code]["review"]:
+        if code in scores and code in thresholds and scores[code] >= thresholds[code]["review"]:
             try:
                 words[code] = classifier.explain(text, code, top_k=5)
             except Exception as exc:  # an explanation is a courtesy; its failure must not fail the stage
