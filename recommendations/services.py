@@ -294,6 +294,11 @@ def recommender_train(*, now=None, activate: bool = True, version: str | None = 
         text_idx=t_idx,
         text_sim=t_sim,
     )
+    if connection.vendor == "sqlite":
+        # Without statistics SQLite prefers the listable index over primary-key lookups for the
+        # feed's "these few hundred ids" queries, which then scan every listable video.
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {Video._meta.db_table}")
     finished = time.monotonic()
     version = version or now.strftime("%Y%m%d-%H%M%S")
     rel = Path("recommender") / f"{version}.npz"

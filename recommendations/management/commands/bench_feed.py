@@ -10,6 +10,7 @@ import sys
 import tempfile
 import time
 from datetime import timedelta
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -112,6 +113,10 @@ def _argv(opts) -> list[str]:
 def _insert(table: str, columns: list[str], rows, batch: int = 50_000):
     from django.db import connection, transaction
 
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:  # a throwaway database: durability is not needed while building
+            cursor.execute("PRAGMA synchronous=OFF")
+
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
     with transaction.atomic(), connection.cursor() as cursor:
         for start in range(0, len(rows), batch):
@@ -160,13 +165,21 @@ def build(n_videos: int, n_users: int, n_interactions: int, rng):
     log(f"users: {time.monotonic() - t:.1f}s")
 
     t = time.monotonic()
+    ev = _events(n_users, n_videos, n_interactions, now, rng)
+    impressions = np.bincount(ev["video"], minlength=n_videos)
+    likes = np.bincount(ev["video"], weights=(ev["kind"] == "like"), minlength=n_videos)
+    completion_sum = np.bincount(ev["video"], weights=ev["completion"], minlength=n_videos)
+    plays = np.bincount(ev["video"], weights=(ev["kind"] == "watch"), minlength=n_videos)
+    log(f"events generated: {time.monotonic() - t:.1f}s")
     n_creators = max(10, min(n_users // 5, n_videos // 3))
     creators = user_ids[:n_creators]
     creator_of = creators[rng.choice(n_creators, size=n_videos, p=_zipf_weights(n_creators, 1.0, rng))]
     cols, values = _template(
         Video, creator_id=0, title="x", processing="ready", moderation="approved", visibility="public"
     )
-    idx = {c: cols.index(c) for c in ("public_id", "creator_id", "title", "description", "published_at", "created_at")}
+    names = ("public_id", "creator_id", "title", "description", "published_at", "created_at", "impression_count")
+    names += ("view_count", "like_count", "completion_sum", "play_count")
+    idx = {c: cols.index(c) for c in names}
     ages = rng.exponential(20.0, size=n_videos)  # days
     field = Video._meta.get_field("published_at")
     words = np.array(WORDS)
@@ -181,6 +194,9 @@ def build(n_videos: int, n_users: int, n_interactions: int, rng):
         row[idx["description"]] = f"{w[2]} {w[3]} #{w[4]}"
         when = field.get_db_prep_save(now - timedelta(days=float(ages[n])), connection)
         row[idx["published_at"]] = row[idx["created_at"]] = when
+        row[idx["impression_count"]] = row[idx["view_count"]] = int(impressions[n])
+        row[idx["like_count"]], row[idx["play_count"]] = int(likes[n]), int(plays[n])
+        row[idx["completion_sum"]] = float(completion_sum[n])
         rows.append(row)
     _insert(Video._meta.db_table, cols, rows)
     del rows
@@ -204,57 +220,49 @@ def build(n_videos: int, n_users: int, n_interactions: int, rng):
     created = Follow._meta.get_field("created_at").get_db_prep_save(now, connection)
     _insert(Follow._meta.db_table, ["follower_id", "followee_id", "created_at"], [(a, b, created) for a, b in follows])
 
-    # Engagement: viewers' activity and videos' popularity are power laws; each viewer leans to
-    # a couple of categories, so co-engagement has structure to find.
-    ev_user = rng.choice(n_users, size=n_interactions, p=_zipf_weights(n_users, 0.8, rng))
-    ev_video = rng.choice(n_videos, size=n_interactions, p=_zipf_weights(n_videos, 0.9, rng))
-    roll = rng.random(n_interactions)
-    kinds = np.where(roll < 0.15, "skip", np.where(roll < 0.25, "like", "watch"))
-    completion = np.where(kinds == "watch", rng.beta(2, 2, size=n_interactions), 0.0)
-    age_us = (rng.exponential(86400 * 10, size=n_interactions) * 1e6).astype("timedelta64[us]")
-    # Formatting ten million datetimes one by one dominates the build; numpy does it in bulk.
-    stamps = np.datetime_as_string(np.datetime64(now.replace(tzinfo=None), "us") - age_us, unit="us")
     table = EngagementEvent._meta.db_table
     cols = ["user_id", "session_key", "video_id", "kind", "watch_seconds", "completion", "slot", "created_at"]
+    uid = user_ids[ev["user"]].tolist()
+    vid = video_ids[ev["video"]].tolist()
+    kinds = ev["kind"].tolist()
+    comp = ev["completion"].tolist()
+    watched = (ev["completion"] * 30).tolist()
     chunk = 500_000
     for start in range(0, n_interactions, chunk):
         end = min(start + chunk, n_interactions)
-        rows = [
-            (
-                int(user_ids[ev_user[k]]),
-                "",
-                int(video_ids[ev_video[k]]),
-                str(kinds[k]),
-                float(completion[k] * 30),
-                float(completion[k]),
-                "ranked",
-                str(stamps[k]).replace("T", " "),
+        rows = list(
+            zip(
+                uid[start:end],
+                repeat("", end - start),
+                vid[start:end],
+                kinds[start:end],
+                watched[start:end],
+                comp[start:end],
+                repeat("ranked", end - start),
+                ev["stamps"][start:end].tolist(),
+                strict=True,
             )
-            for k in range(start, end)
-        ]
-        _insert(table, cols, rows)
-    impressions = np.bincount(ev_video, minlength=n_videos)
-    likes = np.bincount(ev_video, weights=(kinds == "like"), minlength=n_videos)
-    comp = np.bincount(ev_video, weights=completion, minlength=n_videos)
-    plays = np.bincount(ev_video, weights=(kinds == "watch"), minlength=n_videos)
-    with connection.cursor() as cursor:
-        touched = np.nonzero(impressions)[0]
-        cursor.executemany(
-            f"UPDATE {Video._meta.db_table} SET impression_count=%s, like_count=%s, completion_sum=%s, "
-            "play_count=%s, view_count=%s WHERE id=%s",
-            [
-                (
-                    int(impressions[i]),
-                    int(likes[i]),
-                    float(comp[i]),
-                    int(plays[i]),
-                    int(impressions[i]),
-                    int(video_ids[i]),
-                )
-                for i in touched
-            ],
         )
+        _insert(table, cols, rows)
+    with connection.cursor() as cursor:  # statistics, as a database in service has them
+        cursor.execute("ANALYZE" if connection.vendor == "sqlite" else f"ANALYZE TABLE {table}, {Video._meta.db_table}")
     log(f"follows and events: {time.monotonic() - t:.1f}s")
+
+
+def _events(n_users, n_videos, n_interactions, now, rng) -> dict:
+    """Engagement: viewers' activity and videos' popularity follow power laws; 15% skips, 10%
+    likes, the rest watches with a Beta(2, 2) completion, ages exponential (mean 10 days)."""
+    roll = rng.random(n_interactions)
+    kind = np.where(roll < 0.15, "skip", np.where(roll < 0.25, "like", "watch"))
+    age_us = (rng.exponential(86400 * 10, size=n_interactions) * 1e6).astype("timedelta64[us]")
+    return {
+        "user": rng.choice(n_users, size=n_interactions, p=_zipf_weights(n_users, 0.8, rng)),
+        "video": rng.choice(n_videos, size=n_interactions, p=_zipf_weights(n_videos, 0.9, rng)),
+        "kind": kind,
+        "completion": np.where(kind == "watch", rng.beta(2, 2, size=n_interactions), 0.0),
+        # Formatted in bulk (ISO 8601, UTC): one by one, ten million datetimes dominate the build.
+        "stamps": np.datetime_as_string(np.datetime64(now.replace(tzinfo=None), "us") - age_us, unit="us"),
+    }
 
 
 def serve(n_requests: int, rng):
