@@ -131,6 +131,7 @@ def video_create(
     one moves to the video's source location. `enqueue=False` leaves the work to the caller
     (ingest_video --wait runs it inline)."""
     source_path = Path(source_path)
+    kept = None
     try:
         info = video_validate_source(path=source_path)
         title = (title or "").strip()
@@ -164,7 +165,9 @@ def video_create(
             if enqueue:
                 jobs.enqueue(TRANSCODE_TASK, video.pk, long=True)
     except BaseException:
+        # Refused or rolled back: no row (the transaction) and no file (here).
         _unlink(source_path)
+        _unlink(kept)
         raise
     logger.info("video %s created by %s (%.1f s %dx%d)", video.pk, creator, info.duration, info.width, info.height)
     return video
