@@ -49,6 +49,7 @@ def test_a_creator_uploads_sees_progress_and_the_approved_video_plays(live_serve
     page.select_option("#id_visibility", "public")
     page.set_input_files("#id_file", str(clip))
     page.evaluate(RECORD_PROGRESS)
+    save_artifact(page, "upload-form")
     page.click("#upload-submit")
     page.wait_for_url("**/status/")
 
