@@ -290,6 +290,12 @@ def encoding_run(*, encoding: Encoding, source: Path, info: ffmpeg.Probe, schedu
         return False
     finally:
         _unlink(folder / f".{encoding.rendition}.log")
+    if Video.objects.filter(pk=video.pk, deleted_at__isnull=False).exists():
+        # Deleted while this ran: the files go, as they would have with the rest.
+        shutil.rmtree(folder, ignore_errors=True)
+        EncodingAttempt.objects.filter(pk=attempt.pk).update(finished_at=timezone.now(), outcome="abandoned")
+        Encoding.objects.filter(pk=encoding.pk).update(status=Encoding.Status.FAILED, error="The video was deleted.")
+        return False
     size = final.stat().st_size
     Encoding.objects.filter(pk=encoding.pk).update(
         status=Encoding.Status.DONE,
@@ -365,7 +371,7 @@ def _schedule_transcode(video_id: int, when) -> None:
 def _finish_if_complete(video: Video, *, screen: bool = True) -> None:
     """Poster, preview, ready, then the moderation gate, once every rendition is done. The
     conditional UPDATE to ready makes the gate run once even if two jobs get here."""
-    if video.processing != Video.Processing.TRANSCODING:
+    if video.processing != Video.Processing.TRANSCODING or video.deleted_at is not None:
         return
     statuses = dict(video.encodings.values_list("rendition", "status"))
     if any(statuses.get(r) != Encoding.Status.DONE for r in RENDITIONS):
@@ -562,6 +568,9 @@ def video_update(
 def video_delete(*, video: Video) -> None:
     """The creator deletes a video: it disappears everywhere and its files go."""
     Video.objects.filter(pk=video.pk).update(deleted_at=timezone.now(), poster="", preview="")
+    Encoding.objects.filter(video=video, status=Encoding.Status.QUEUED).update(
+        status=Encoding.Status.FAILED, error="The video was deleted."
+    )
     Encoding.objects.filter(video=video).update(path="")
     shutil.rmtree(media_dir(video), ignore_errors=True)
     _unlink(video.source_path)

@@ -137,3 +137,15 @@ def test_categories_are_editable_in_the_admin(client, make_user):
     client.force_login(make_user(is_staff=True, is_superuser=True))
     assert client.get(reverse("admin:videos_category_changelist")).status_code == 200
     assert "Pets &amp; Animals" in client.get(reverse("admin:videos_category_changelist")).content.decode()
+
+
+def test_a_video_deleted_before_its_job_runs_is_never_transcoded(client, settings, make_user):
+    user = make_user()
+    source = services.upload_temp_path()
+    make_clip(source, seconds=1.2, width=64, height=48)
+    video = services.video_create(creator=user, source_path=source, title="Gone", enqueue=False)
+    services.video_delete(video=video)
+    services.video_transcode(video_id=video.pk)
+    assert not (settings.MEDIA_ROOT / "videos" / video.public_id).exists()
+    assert not list(settings.UPLOAD_TMP_ROOT.iterdir())
+    assert set(Encoding.objects.filter(video=video).values_list("status", flat=True)) == {"failed"}
