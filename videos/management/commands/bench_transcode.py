@@ -4,6 +4,7 @@ pipeline, then the exact commands it logged replayed back to back; interleaved, 
 Last stdout line: pipeline_s=… ffmpeg_s=… overhead_ratio=…"""
 
 import logging
+import resource
 import shutil
 import statistics
 import subprocess
@@ -50,13 +51,17 @@ class Command(BaseCommand):
                 ORIGINALS_ROOT=work / "originals",
                 KEEP_ORIGINALS=False,
             ):
-                pipeline, bare = self._bench(work, options)
+                pipeline, bare, cpu = self._bench(work, options)
         finally:
             shutil.rmtree(work, ignore_errors=True)
         p, f = statistics.median(pipeline), statistics.median(bare)
         self.stderr.write(
             f"pipeline runs: {[round(x, 3) for x in pipeline]}  ffmpeg runs: {[round(x, 3) for x in bare]}"
         )
+        # CPU seconds (this process + its children) barely move with other load on the machine,
+        # unlike wall time: a cross-check for a busy host.
+        cp, cf = statistics.median(cpu["pipeline"]), statistics.median(cpu["ffmpeg"])
+        self.stderr.write(f"cpu: pipeline_cpu_s={cp:.3f} ffmpeg_cpu_s={cf:.3f} cpu_ratio={cp / cf:.3f}")
         self.stdout.write(f"pipeline_s={p:.3f} ffmpeg_s={f:.3f} overhead_ratio={p / f:.3f}")
 
     def _bench(self, work: Path, options) -> tuple[list[float], list[float]]:
@@ -85,11 +90,13 @@ class Command(BaseCommand):
         ffmpeg_logger = logging.getLogger("videos.ffmpeg")
         pipeline: list[float] = []
         bare: list[float] = []
+        cpu: dict[str, list[float]] = {"pipeline": [], "ffmpeg": []}
         for run in range(options["repeat"]):
             source = services.upload_temp_path()
             shutil.copyfile(clip, source)
             log = CommandLog()
             ffmpeg_logger.addHandler(log)
+            cpu_started = _cpu_seconds(include_self=True)
             started = time.perf_counter()
             try:
                 video = services.video_create(creator=user, source_path=source, title="bench", enqueue=False)
@@ -97,19 +104,31 @@ class Command(BaseCommand):
             finally:
                 ffmpeg_logger.removeHandler(log)
             pipeline.append(time.perf_counter() - started)
+            cpu["pipeline"].append(_cpu_seconds(include_self=True) - cpu_started)
             if video.processing != Video.Processing.READY:
                 raise SystemExit(f"The pipeline failed: {video.processing_error}")
             # The replay reads the same inputs: put the upload back where the commands expect it.
             for path in {Path(a) for argv in log.commands for a in argv if a.endswith((".upload", ".source"))}:
                 shutil.copyfile(clip, path)
+            cpu_started = _cpu_seconds(include_self=False)
             started = time.perf_counter()
             for argv in log.commands:
                 subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
             bare.append(time.perf_counter() - started)
+            cpu["ffmpeg"].append(_cpu_seconds(include_self=False) - cpu_started)
             self.stderr.write(
                 f"run {run + 1}: {len(log.commands)} commands, pipeline {pipeline[-1]:.2f} s, ffmpeg {bare[-1]:.2f} s"
             )
             services.video_delete(video=video)
             Video.objects.filter(pk=video.pk).delete()
             shutil.rmtree(Path(services.settings.UPLOAD_TMP_ROOT), ignore_errors=True)
-        return pipeline, bare
+        return pipeline, bare, cpu
+
+
+def _cpu_seconds(*, include_self: bool) -> float:
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    total = children.ru_utime + children.ru_stime
+    if include_self:
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        total += own.ru_utime + own.ru_stime
+    return total
