@@ -294,9 +294,14 @@ def decide(*, scores: dict, thresholds: dict, stages: dict[str, StageResult], no
     def named(cats):
         return ", ".join(f"{CATEGORY_NAMES[c]} ({scores[c]:.2f})" for c in cats)
 
-    if rejected:
+    if rejected and "possible S3" not in notes:
         return Outcome.REJECTED, f"Removed automatically: {named(rejected)}."
     reasons = []
+    if "possible S3" in notes:
+        # Possible sexual content involving minors is always seen by a person (it may have to be
+        # escalated), even when another category would have removed the video on its own.
+        reasons.append("sexual-looking frames on a video whose words suggest minors")
+        review = [*rejected, *review]
     if review:
         reasons.append(f"possible {named(review)}")
     if failed:
