@@ -102,3 +102,36 @@ def test_staff_without_the_permission_neither_see_nor_act(client, make_user, set
     assert client.get("/admin/moderation/videoreview/").status_code == 403
     assert client.get(f"/admin/moderation/videoreview/{video.pk}/change/").status_code in (302, 403)
     assert client.get(f"/moderation/evidence/{video.public_id}/frame-0000000.jpg").status_code == 404
+
+
+def test_the_queue_filters_by_category_score_and_appeal(client, make_user, settings):
+    from moderation.services import decision_record
+    from videos.models import Video
+
+    settings.STAFF_2FA = False
+    moderator = make_user("mod", is_staff=True)
+    moderator.groups.add(moderators_group())
+    creator = make_user()
+    thresholds = {c: {"review": 0.3, "reject": 0.9} for c in ["S", "H", "V", "HR", "SH", "S3", "H2", "V2"]}
+    violent = Video.objects.create(creator=creator, title="Violent one", processing="ready", moderation="review")
+    hateful = Video.objects.create(creator=creator, title="Hateful one", processing="ready", moderation="review")
+    decision_record(item=violent, source="auto", outcome="review", action="screen", scores={"V": 0.95, "H": 0.1},
+                    thresholds=thresholds)  # fmt: skip
+    decision_record(item=hateful, source="auto", outcome="review", action="screen", scores={"H": 0.6},
+                    thresholds=thresholds)  # fmt: skip
+    Video.objects.filter(pk=hateful.pk).update(appealed_at=violent.created_at)
+    client.force_login(moderator)
+    base = "/admin/moderation/videoreview/"
+
+    def titles(query):
+        html = client.get(base + query).content.decode()
+        return {t for t in ("Violent one", "Hateful one") if t in html}
+
+    assert titles("") == {"Violent one", "Hateful one"}
+    assert titles("?category=V") == {"Violent one"}
+    assert titles("?category=H") == {"Hateful one"}
+    assert titles("?score=high") == {"Violent one"}
+    assert titles("?score=medium") == {"Hateful one"}
+    assert titles("?appealed=open") == {"Hateful one"}
+    detail = client.get(f"{base}{violent.pk}/change/").content.decode()
+    assert "No offline model judges violent or graphic imagery" in detail and "0.95" in detail
