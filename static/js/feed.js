@@ -270,6 +270,14 @@
   });
   document.addEventListener("htmx:afterRequest", function (event) {
     const form = event.detail.elt;
+    if (event.detail.successful && form.matches && form.matches("[data-not-interested]")) {
+      // Hidden for good: move on to the next video.
+      const slide = form.closest(".slide");
+      const video = slide && slide.querySelector("video.player");
+      if (video) { video.pause(); slide.dataset.userPaused = "1"; }
+      form.remove();
+      if (slide === current) setTimeout(function () { move(1); }, 600);
+    }
     if (event.detail.successful && form.matches && form.matches(".comment-form")) {
       form.reset();
       const slot = form.querySelector("[data-error]");

@@ -205,3 +205,17 @@ def test_the_next_page_arrives_as_the_viewer_nears_the_end_without_repeats(live_
     ids = page.eval_on_selector_all(".slide[data-video]", "els => els.map(e => e.dataset.video)")
     assert len(ids) == len(set(ids)) == 7
     assert set(ids) == {v.public_id for v in videos}
+
+
+def test_not_interested_hides_the_video_and_moves_on(live_server, page):
+    viewer = make_user("viewer")
+    videos = [ready_video(make_user(f"maker{i}"), title=f"Clip {i}") for i in range(2)]
+    _sign_in(page, live_server, viewer)
+    page.goto(live_server.url + "/")
+    first = page.eval_on_selector_all(".slide[data-video]", "els => els.map(e => e.dataset.video)")[0]
+    assert _wait(lambda: _playing(page, first))
+    page.click(f"#slide-{first} [data-not-interested] button")
+    page.wait_for_selector(f"#slide-{first} .hidden-note")
+    other = next(v.public_id for v in videos if v.public_id != first)
+    assert _wait(lambda: _playing(page, other))
+    assert viewer.not_interested.filter(video__public_id=first).exists()
