@@ -120,6 +120,7 @@ def test_like_persists_comment_shows_its_state_and_follow_fills_the_following_ta
     state = video.comments.get().state
     label = {"held": "held for review", "rejected": "removed", "published": ""}[state]
     assert label in item.inner_text()
+    save_artifact(page, "comments")
     page.fill(f"#ctext-{video.public_id}", "")
     page.click(f"#comments-{video.public_id} .comment-form button[type=submit]")
     page.wait_for_selector(f"#comments-{video.public_id} [data-error]:has-text('Write something')")
@@ -130,6 +131,14 @@ def test_like_persists_comment_shows_its_state_and_follow_fills_the_following_ta
     assert Follow.objects.filter(follower=viewer, followee=maker).exists()
     page.goto(live_server.url + "/following/")
     page.wait_for_selector(f"#slide-{video.public_id}")
+    page.goto(live_server.url + "/@viewer/?tab=liked")
+    page.wait_for_selector(f"a[href='/v/{video.public_id}/']")
+    page.goto(live_server.url + "/inbox/")
+    save_artifact(page, "inbox")
+    _sign_in(page, live_server, maker)
+    page.goto(live_server.url + "/@maker/")
+    page.wait_for_selector(".tile-stats")
+    save_artifact(page, "profile-owner")
 
 
 def test_block_search_share_and_the_360px_layout(live_server, browser):
