@@ -6,7 +6,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 
-from videos.models import Video
+from videos.models import Comment, Video
 
 CATEGORIES = ["S", "H", "V", "HR", "SH", "S3", "H2", "V2"]
 CATEGORY_NAMES = {
@@ -167,3 +167,13 @@ class VideoReview(Video):
         proxy = True
         verbose_name = "video review"
         verbose_name_plural = "video review queue"
+
+
+class CommentReview(Comment):
+    """The moderators' queue of held and rejected comments in the admin (a proxy, so its
+    permissions are their own)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "comment review"
+        verbose_name_plural = "comment review queue"
