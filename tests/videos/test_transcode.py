@@ -147,3 +147,27 @@ def test_the_admin_re_transcode_rebuilds_renditions_from_the_720p_and_keeps_appr
     video = process(Video.objects.get(pk=video.pk))
     assert video.processing == Video.Processing.READY and video.moderation == Video.Moderation.APPROVED
     assert all(e.status == Encoding.Status.DONE for e in video.encodings.all())
+
+
+def test_a_failed_attempt_in_the_cluster_schedules_its_retry_after_the_back_off(
+    settings, make_user, tmp_path, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django_q.models import Schedule
+
+    settings.TRANSCODE_RETRY_BASE_SECONDS = 30
+    video = upload(make_user(), tmp_path, seconds=1.2, width=64, height=48)
+    real = services.ffmpeg.transcode_command
+    monkeypatch.setattr(
+        services.ffmpeg,
+        "transcode_command",
+        lambda **kw: real(**kw)[:-1] + ["-not-an-option", "1", real(**kw)[-1]],
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.video_transcode(video_id=video.pk)
+    retries = Schedule.objects.filter(func="videos.tasks.transcode_video")
+    assert retries.count() == 2  # one per rendition, each after its own back-off
+    first = retries.first()
+    assert first.cluster == "long" and first.args == f"({video.pk},)"
+    encoding = video.encodings.get(rendition="720p")
+    assert encoding.status == Encoding.Status.QUEUED and encoding.attempts == 1
+    assert 25 <= (encoding.next_attempt_at - encoding.attempt_log.get().started_at).total_seconds() <= 40
