@@ -127,6 +127,7 @@ def follow_create(*, follower: User, followee: User) -> bool:
         kind="follow",
         text=f"{follower.name} started following you",
         url=reverse("videos:profile", args=[follower.username]),
+        dedupe_hours=24,
     )
     return True
 

@@ -5,6 +5,7 @@ the row they count, so they stay equal to the rows under concurrency."""
 import logging
 import math
 import time
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
@@ -83,12 +84,21 @@ def rate_limit_hit(*, key: str, limit: int, window_s: int) -> bool:
 # --- Notifications ----------------------------------------------------------------------------
 
 
-def notification_send(*, recipient, kind: str, text: str, url: str = "", actor=None) -> Notification | None:
-    """Put one entry in a user's inbox. Nobody is notified of their own action."""
+def notification_send(
+    *, recipient, kind: str, text: str, url: str = "", actor=None, dedupe_hours: int = 0
+) -> Notification | None:
+    """Put one entry in a user's inbox. Nobody is notified of their own action. With
+    `dedupe_hours`, the same actor doing the same thing again (like, unlike, like) within that
+    window does not notify twice."""
     if recipient is None or (actor is not None and actor.pk == recipient.pk):
         return None
     if kind not in Notification.Kind.values:
         raise ValueError(f"unknown notification kind {kind!r}")
+    if dedupe_hours and actor is not None:
+        since = timezone.now() - timedelta(hours=dedupe_hours)
+        recent = Notification.objects.filter(recipient=recipient, actor=actor, kind=kind, url=url[:300])
+        if recent.filter(created_at__gte=since).exists():
+            return None
     return Notification.objects.create(recipient=recipient, actor=actor, kind=kind, text=text[:300], url=url[:300])
 
 
@@ -152,6 +162,7 @@ def like_set(*, user, video: Video, liked: bool, slot: str = "", session_key: st
                 kind=Notification.Kind.LIKE,
                 text=f"{user.name} liked your video “{_quote(video.title)}”",
                 url=_watch_url(video),
+                dedupe_hours=24,
             )
     count = Video.objects.filter(pk=video.pk).values_list("like_count", flat=True).get()
     return now, count

@@ -16,6 +16,8 @@ def test_likes_replies_and_follows_reach_the_inbox_and_the_badge(client):
     maker, fan = make_user("maker"), make_user("fan")
     video = ready_video(maker, title="Popular", media=False)
     like_set(user=fan, video=video, liked=True)
+    like_set(user=fan, video=video, liked=False)
+    like_set(user=fan, video=video, liked=True)  # like, unlike, like: one notification
     top = Comment.objects.create(video=video, author=maker, text="thanks all", state="published")
     reply = Comment.objects.create(video=video, author=fan, parent=top, text="you're welcome", state="published")
     comment_published_notify(comment=reply)
