@@ -31,7 +31,14 @@ def world():
     review = ready_video(maker, title="in review", media=False)
     Video.objects.filter(pk=review.pk).update(moderation="review")
     theirs = Comment.objects.create(video=public, author=stranger, text="not yours", state="published")
-    return {"viewer": viewer, "public": public, "private": private, "closed": closed, "review": review, "theirs": theirs}
+    return {
+        "viewer": viewer,
+        "public": public,
+        "private": private,
+        "closed": closed,
+        "review": review,
+        "theirs": theirs,
+    }
 
 
 def _cases(w):
