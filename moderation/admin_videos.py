@@ -141,7 +141,14 @@ class VideoReviewAdmin(admin.ModelAdmin):
     search_fields = ("title", "description", "public_id", "creator__username")
     list_select_related = ("creator",)
     ordering = ("-appealed_at", "-created_at")
-    actions = ["approve_selected", "reject_selected", "rerun_selected", "suspend_creators", "ban_creators"]
+    actions = [
+        "approve_selected",
+        "reject_selected",
+        "rerun_selected",
+        "suspend_creators",
+        "ban_creators",
+        "reinstate_creators",
+    ]
     readonly_fields = (
         "limitations",
         "player",
@@ -423,6 +430,14 @@ class VideoReviewAdmin(admin.ModelAdmin):
         for creator in {v.creator for v in queryset.select_related("creator")}:
             moderation_reports.user_ban(user=creator, actor=request.user, reason=note)
         self.message_user(request, "Creators banned.")
+
+    @admin.action(description="Lift suspensions and bans of the creators (with the note)", permissions=["change"])
+    def reinstate_creators(self, request, queryset):
+        note = (request.POST.get("note") or "").strip() or "Reinstated by a moderator."
+        for creator in {v.creator for v in queryset.select_related("creator")}:
+            if creator.banned_at or creator.suspended_until:
+                moderation_reports.user_reinstate(user=creator, actor=request.user, reason=note)
+        self.message_user(request, "Creators reinstated.")
 
 
 @admin.register(Report)

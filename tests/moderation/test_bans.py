@@ -54,3 +54,26 @@ def test_reinstating_lifts_the_ban_as_a_logged_decision(make_user):
     reports.user_reinstate(user=creator, actor=moderator, reason="Appeal accepted.")
     assert authenticate(username="back", password="a-Str0ng-pass!") == creator
     assert ModerationDecision.objects.filter(object_id=creator.pk, action="reinstate").exists()
+
+
+def test_a_moderator_bans_and_reinstates_a_creator_from_the_video_queue(client, make_user, settings):
+    from django.contrib.auth.models import Group, Permission
+
+    settings.STAFF_2FA = False
+    group, _ = Group.objects.get_or_create(name="Moderators")
+    group.permissions.add(*Permission.objects.filter(codename__in=["view_videoreview", "change_videoreview"]))
+    moderator = make_user("mod", is_staff=True)
+    moderator.groups.add(group)
+    creator = make_user("troll")
+    video = Video.objects.create(creator=creator, title="v", processing="ready", moderation="approved")
+    client.force_login(moderator)
+    url = "/admin/moderation/videoreview/"
+    client.post(url, {"action": "ban_creators", "_selected_action": [video.pk], "note": "Threats in every video."})
+    creator.refresh_from_db()
+    assert creator.banned_at is not None and not listable_videos().filter(pk=video.pk).exists()
+    client.post(url, {"action": "reinstate_creators", "_selected_action": [video.pk], "note": "Appeal accepted."})
+    creator.refresh_from_db()
+    assert creator.banned_at is None and listable_videos().filter(pk=video.pk).exists()
+    actions = set(ModerationDecision.objects.filter(object_id=creator.pk, content_type__model="user")
+                  .values_list("action", "actor__username"))  # fmt: skip
+    assert actions == {("ban", "mod"), ("reinstate", "mod")}
