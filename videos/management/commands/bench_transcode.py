@@ -61,7 +61,9 @@ class Command(BaseCommand):
         # CPU seconds (this process + its children) barely move with other load on the machine,
         # unlike wall time: a cross-check for a busy host.
         cp, cf = statistics.median(cpu["pipeline"]), statistics.median(cpu["ffmpeg"])
-        self.stderr.write(f"cpu: pipeline_cpu_s={cp:.3f} ffmpeg_cpu_s={cf:.3f} cpu_ratio={cp / cf:.3f}")
+        # (Children's CPU is not counted where SIGCHLD is ignored: then there is no ratio.)
+        cpu_ratio = f"{cp / cf:.3f}" if cf > 0 else "n/a"
+        self.stderr.write(f"cpu: pipeline_cpu_s={cp:.3f} ffmpeg_cpu_s={cf:.3f} cpu_ratio={cpu_ratio}")
         self.stdout.write(f"pipeline_s={p:.3f} ffmpeg_s={f:.3f} overhead_ratio={p / f:.3f}")
 
     def _bench(self, work: Path, options) -> tuple[list[float], list[float]]:
