@@ -220,9 +220,11 @@ def test_not_interested_hides_the_video_and_moves_on(live_server, page):
     viewer = make_user("viewer")
     videos = [ready_video(make_user(f"maker{i}"), title=f"Clip {i}") for i in range(2)]
     _sign_in(page, live_server, viewer)
+    page.set_viewport_size({"width": 1280, "height": 800})
     page.goto(live_server.url + "/")
     first = page.eval_on_selector_all(".slide[data-video]", "els => els.map(e => e.dataset.video)")[0]
     assert _wait(lambda: _playing(page, first))
+    save_artifact(page, "feed-desktop")
     page.click(f"#slide-{first} [data-not-interested] button")
     page.wait_for_selector(f"#slide-{first} .hidden-note")
     other = next(v.public_id for v in videos if v.public_id != first)
