@@ -225,9 +225,13 @@ def load_training_data(*, now, params: dict, horizon_days: float | None):
     table = EngagementEvent._meta.db_table
     # Events older than the horizon weigh almost nothing after decay; skipping them bounds the read.
     horizon = now - timedelta(days=horizon_days) if horizon_days else datetime(1970, 1, 1, tzinfo=UTC)
+    # SQLite would walk the created_at index and fetch each row by id (random reads over the
+    # whole table); "+column" keeps it to one sequential scan.
+    scan = "+" if connection.vendor == "sqlite" else ""
+    kinds_in = ", ".join(["%s"] * len(KIND_CODES))
     users, videos, kinds, completion, times = _fetch_arrays(
         f"SELECT user_id, video_id, CASE kind {case} END, completion, {_epoch_sql('created_at')} FROM {table} "
-        f"WHERE user_id IS NOT NULL AND created_at >= %s AND kind IN ({', '.join(['%s'] * len(KIND_CODES))})",
+        f"WHERE {scan}user_id IS NOT NULL AND {scan}created_at >= %s AND kind IN ({kinds_in})",
         [horizon, *KIND_CODES],
         [np.int64, np.int64, np.int8, np.float32, np.float64],
     )
@@ -248,6 +252,7 @@ def load_training_data(*, now, params: dict, horizon_days: float | None):
         "category_ids": category_ids,
         "item_categories": item_categories,
         "users": user_idx,
+        "events": len(w),
         "items": items,
         "weights": w,
         "times": times,
@@ -269,10 +274,10 @@ def recommender_train(*, now=None, activate: bool = True, version: str | None = 
     data = load_training_data(now=now, params=params, horizon_days=horizon_days)
     loaded = time.monotonic()
     arrays = training.train_arrays(
-        users=data["users"],
-        items=data["items"],
-        weights=data["weights"],
-        times=data["times"],
+        users=data.pop("users"),
+        items=data.pop("items"),
+        weights=data.pop("weights"),
+        times=data.pop("times"),
         n_users=data["n_users"],
         n_items=len(data["video_ids"]),
         item_categories=data["item_categories"],
@@ -308,7 +313,7 @@ def recommender_train(*, now=None, activate: bool = True, version: str | None = 
     metrics = {
         "videos": int(len(data["video_ids"])),
         "users": int(data["n_users"]),
-        "events": int(len(data["weights"])),
+        "events": int(data["events"]),
         "positive_pairs": int(arrays["n_pairs"][0]),
         "neighbour_entries": int(len(arrays["nbr_idx"])),
         "load_s": round(loaded - started, 2),

@@ -7,7 +7,7 @@ import numpy as np
 import scipy.sparse as sp
 
 HISTORY_CAP = 50  # most recent positive items per user used for co-engagement
-BLOCK_PAIRS = 20_000_000  # co-engagement products per block (bounds peak memory)
+BLOCK_PAIRS = 8_000_000  # co-engagement products per block (bounds peak memory)
 SHRINK = 10.0  # damps similarities resting on few shared users
 TRENDING_SIZE = 500
 CATEGORY_TOP = 200
@@ -29,12 +29,15 @@ def topk_rows(matrix: sp.csr_matrix, k: int):
 
 
 def aggregate(users, items, weights, times, n_items):
-    """Sum event weights per (user, item); the latest time per pair orders each user's history."""
+    """Sum event weights per (user, item); the latest time per pair orders each user's history.
+    Sort-and-reduce rather than unique/ufunc.at: less memory and several times faster at 10M rows."""
     key = users.astype(np.int64) * n_items + items
-    uniq, inverse = np.unique(key, return_inverse=True)
-    total = np.bincount(inverse, weights=weights)
-    latest = np.full(len(uniq), -np.inf)
-    np.maximum.at(latest, inverse, times)
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, dtype=np.int64)
+    total = np.add.reduceat(np.asarray(weights, dtype=np.float64)[order], starts) if len(key) else np.zeros(0)
+    latest = np.maximum.reduceat(np.asarray(times, dtype=np.float64)[order], starts) if len(key) else np.zeros(0)
+    uniq = key[starts]
     return (uniq // n_items).astype(np.int64), (uniq % n_items).astype(np.int64), total, latest
 
 
@@ -120,9 +123,8 @@ def train_arrays(
 
     items index positions in the catalogue (0..n_items-1); item_categories is a binary
     catalogue × category matrix. Returns a dict of arrays (saved as .npz)."""
-    users = np.asarray(users, dtype=np.int64)
-    items = np.asarray(items, dtype=np.int64)
-    pu, pi, total, latest = aggregate(users, items, np.asarray(weights, float), np.asarray(times, float), n_items)
+    pu, pi, total, latest = aggregate(np.asarray(users), np.asarray(items), weights, times, n_items)
+    del users, items, weights, times  # the caller hands them over: free them before the heavy part
     positive = total > 0
     pu, pi, total, latest = pu[positive], pi[positive], total[positive], latest[positive]
     # Only each user's most recent positives feed co-engagement: bounds the cost of heavy users.
