@@ -34,6 +34,8 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 @pytest.fixture(autouse=True)
 def isolated_storage(settings, tmp_path):
+    # A fast hasher: tests create hundreds of accounts; PBKDF2's cost protects nothing here.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.MODEL_ROOT = tmp_path / "models"
     settings.UPLOAD_TMP_ROOT = tmp_path / "uploads"

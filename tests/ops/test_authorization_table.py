@@ -1,0 +1,168 @@
+"""Who may open what: one row per URL pattern, for an anonymous visitor, a signed-in user, the
+owner of the thing, a moderator and a superuser. A URL pattern without a row fails the suite.
+
+A = allowed (2xx, or a redirect that is not to the log-in page); D = denied (a redirect to log
+in, 401, 403, 404 or 405: never the resource). The subject is a PRIVATE video of the owner, so
+"allowed" for anyone but the owner and staff would be a leak."""
+
+from pathlib import Path
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth.models import Group
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.factories import ready_video
+from videos.models import Comment
+
+pytestmark = pytest.mark.django_db
+ROLES = ("anon", "user", "owner", "moderator", "superuser")
+
+
+def row(method, args, anon, user, owner, moderator, superuser, data=None):
+    return {
+        "method": method,
+        "args": args,
+        "expect": dict(zip(ROLES, (anon, user, owner, moderator, superuser), strict=True)),
+        "data": data or {},
+    }
+
+
+PV = lambda s: [s["private"].public_id]  # noqa: E731 - the private video's id
+LV = lambda s: [s["public"].public_id]  # noqa: E731 - a listable video's id
+OWNER = lambda s: [s["owner"].username]  # noqa: E731
+NONE = lambda s: []  # noqa: E731
+
+TABLE = {
+    "accounts:signup": row("GET", NONE, *"AAAAA"),
+    "accounts:login": row("GET", NONE, *"AAAAA"),
+    "accounts:logout": row("POST", NONE, *"AAAAA"),
+    "accounts:profile_edit": row("GET", NONE, *"DAAAA"),
+    "accounts:data": row("GET", NONE, *"DAAAA"),
+    "accounts:delete": row("GET", NONE, *"DAAAA"),
+    "accounts:password_change": row("GET", NONE, *"DAAAA"),
+    "accounts:password_change_done": row("GET", NONE, *"DAAAA"),
+    "accounts:password_reset": row("GET", NONE, *"AAAAA"),
+    "accounts:password_reset_done": row("GET", NONE, *"AAAAA"),
+    "accounts:password_reset_confirm": row("GET", lambda s: ["MQ", "bad-token"], *"AAAAA"),
+    "accounts:password_reset_complete": row("GET", NONE, *"AAAAA"),
+    "moderation:report": row("GET", lambda s: ["video", s["private"].public_id], *"DDAAA"),
+    "moderation:appeal": row("GET", PV, *"DDADD"),
+    "moderation:evidence_frame": row("GET", lambda s: [s["private"].public_id, "frame-0001.jpg"], *"DDDAA"),
+    "recommendations:interests": row("GET", NONE, *"DAAAA"),
+    "healthz": row("GET", NONE, *"AAAAA"),
+    "videos:feed": row("GET", NONE, *"AAAAA"),
+    "videos:feed_more": row("GET", NONE, *"AAAAA"),
+    "videos:following": row("GET", NONE, *"AAAAA"),  # anonymous viewers get a sign-in prompt
+    "videos:history": row("GET", NONE, *"DAAAA"),
+    "videos:search": row("GET", NONE, *"AAAAA"),
+    "videos:category": row("GET", lambda s: ["music"], *"AAAAA"),
+    "videos:hashtag": row("GET", lambda s: ["sunset"], *"AAAAA"),
+    "videos:notifications": row("GET", NONE, *"DAAAA"),
+    "videos:notification_badge": row("GET", NONE, *"DAAAA"),
+    "videos:profile": row("GET", OWNER, *"AAAAA"),
+    "videos:watch": row("GET", PV, *"DDAAA"),
+    "videos:event": row("POST", NONE, *"AAAAA", data={"kind": "impression", "video": "__public__"}),
+    "videos:follow": row("POST", OWNER, *"DADAA"),
+    "videos:block": row("POST", OWNER, *"DADAA"),
+    "videos:like": row("POST", PV, *"DDAAA"),
+    "videos:favourite": row("POST", PV, *"DDAAA"),
+    "videos:share": row("POST", PV, *"DDAAA"),
+    "videos:not_interested": row("POST", PV, *"DDAAA"),
+    "videos:comments": row("GET", PV, *"DDAAA"),
+    "videos:comment_delete": row("POST", lambda s: [s["comment"].pk], *"DDAAA"),
+    "videos:upload": row("GET", NONE, *"DAAAA"),
+    "videos:status": row("GET", PV, *"DDAAA"),
+    "videos:edit": row("GET", PV, *"DDADD"),
+    "videos:delete": row("POST", PV, *"DDADD"),
+    "videos:media": row("GET", lambda s: [s["private"].public_id, "720p"], *"DDAAA"),
+    "videos:poster": row("GET", PV, *"DDAAA"),
+    "videos:captions": row("GET", PV, *"DDAAA"),
+    "videos:captions_edit": row("GET", PV, *"DDADD"),
+    "videos:avatar": row("GET", lambda s: [Path(s["owner"].avatar.name).name], *"AAAAA"),
+}
+
+
+def url_names(resolver=None, namespace=""):
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.app_name == "admin":
+                continue
+            yield from url_names(entry, namespace + (f"{entry.namespace}:" if entry.namespace else ""))
+        elif isinstance(entry, URLPattern):
+            yield namespace + (entry.name or str(entry.pattern))
+
+
+def test_every_url_pattern_has_a_row():
+    names = set(url_names())
+    assert sorted(names - set(TABLE)) == [], "add a row to TABLE for each new URL pattern"
+    assert sorted(set(TABLE) - names) == []
+
+
+@pytest.fixture
+def subjects(make_user, settings):
+    from django.core.files.base import ContentFile
+
+    owner = make_user("olivia")
+    owner.avatar.save("olivia.jpg", ContentFile(b"\xff\xd8\xff\xe0 jpeg"), save=True)
+    other = make_user("uma")
+    moderator = make_user("mod", is_staff=True)
+    moderator.groups.add(Group.objects.get(name="Moderators"))
+    root = make_user("root", is_staff=True, is_superuser=True)
+    private = ready_video(owner, title="Only mine", visibility="private", captions_vtt="WEBVTT\n")
+    public = ready_video(make_user("third"), title="For everyone", hashtags=["sunset"])
+    comment = Comment.objects.create(video=private, author=owner, text="note to self", state="published")
+    frames = Path(settings.MEDIA_ROOT) / "moderation" / private.public_id
+    frames.mkdir(parents=True)
+    (frames / "frame-0001.jpg").write_bytes(b"\xff\xd8\xff\xe0 jpeg")
+    return {
+        "owner": owner,
+        "user": other,
+        "moderator": moderator,
+        "superuser": root,
+        "private": private,
+        "public": public,
+        "comment": comment,
+    }
+
+
+def outcome(response) -> str:
+    if response.status_code in (401, 403, 404, 405):
+        return "D"
+    if response.status_code in (301, 302):
+        return "D" if "/login/" in response.headers.get("Location", "") else "A"
+    assert response.status_code < 500, f"server error {response.status_code}"
+    return "A" if response.status_code < 400 else "D"
+
+
+@pytest.mark.parametrize("name", sorted(TABLE))
+@pytest.mark.parametrize("role", ROLES)
+def test_the_table_holds(name, role, subjects):
+    spec = TABLE[name]
+    client = Client()
+    if role != "anon":
+        client.force_login(subjects[role])
+    data = {k: (subjects["public"].public_id if v == "__public__" else v) for k, v in spec["data"].items()}
+    url = reverse(name, args=spec["args"](subjects))
+    response = client.get(url) if spec["method"] == "GET" else client.post(url, data)
+    assert outcome(response) == spec["expect"][role], f"{role} {spec['method']} {url} -> {response.status_code}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_admin_opens_only_for_staff_and_each_page_follows_permissions(role, subjects):
+    client = Client()
+    if role != "anon":
+        client.force_login(subjects[role])
+    index = client.get("/admin/")
+    assert outcome(index) == ("A" if role in ("moderator", "superuser") else "D")
+    if role not in ("moderator", "superuser"):
+        return
+    user = subjects[role]
+    for model, model_admin in admin.site._registry.items():
+        opts = model._meta
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+        response = client.get(url)
+        may_view = model_admin.has_view_or_change_permission(type("R", (), {"user": user})())
+        assert outcome(response) == ("A" if may_view else "D"), f"{role} {url} -> {response.status_code}"
