@@ -41,7 +41,7 @@ def signup(request):
             password=data["password1"],
             display_name=data["display_name"],
         )
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user)
         messages.success(request, "Welcome! Your account is ready.")
         return redirect(_safe_next(request))
     return render(request, "accounts/signup.html", {"form": form, "next": _safe_next(request, "")})

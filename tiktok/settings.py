@@ -116,7 +116,7 @@ else:
 # --- Accounts -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 # Banned accounts are refused first; ModelBackend stays listed for sessions it already signed.
-AUTHENTICATION_BACKENDS = ["moderation.backends.StandingBackend", "django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = ["moderation.backends.StandingBackend"]  # ModelBackend, refusing banned accounts
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"

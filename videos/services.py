@@ -573,6 +573,8 @@ def video_delete(*, video: Video) -> None:
     )
     Encoding.objects.filter(video=video).update(path="")
     shutil.rmtree(media_dir(video), ignore_errors=True)
+    # Moderation evidence thumbnails go with the video.
+    shutil.rmtree(Path(settings.MEDIA_ROOT) / "moderation" / video.public_id, ignore_errors=True)
     _unlink(video.source_path)
     Video.objects.filter(pk=video.pk).update(source_path="")
 

@@ -14,7 +14,7 @@ from django.http import FileResponse, Http404, HttpResponse, StreamingHttpRespon
 from django.views.decorators.http import require_safe
 
 from videos.models import Encoding
-from videos.selectors import video_for_viewer
+from videos.selectors import video_for_actor
 
 RENDITIONS = ("720p", "360p")
 CHUNK = 64 * 1024
@@ -106,7 +106,7 @@ def serve_media_file(request, path: Path, content_type: str) -> HttpResponse:
 
 
 def _viewer_video(request, public_id):
-    video = video_for_viewer(public_id=public_id, user=request.user)
+    video = video_for_actor(public_id=public_id, user=request.user)
     if video is None:
         raise Http404
     return video
