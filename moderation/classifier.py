@@ -18,6 +18,7 @@ MAX_LENGTH = 128  # tokens per chunk, special tokens included; comments are far 
 STRIDE = 32  # overlap between chunks so a phrase cut at a border is still seen whole once
 MAX_CHUNKS = 48  # a 5,000-character post fits; beyond that, evenly spaced chunks
 BATCH_TOKENS = 8192  # padded tokens per forward pass
+EXPLAIN_WINDOW = 80  # words; about one chunk
 
 log = logging.getLogger(__name__)
 _lock = threading.RLock()
@@ -88,10 +89,12 @@ class Encoder:
         self.path = path
         self.name = path.name if path.name != "model" else path.parent.name
         self.tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+        self.tokenizer.model_max_length = 10**9  # long texts are chunked here, not truncated
         self.cls, self.sep = self.tokenizer.cls_token_id, self.tokenizer.sep_token_id
         self.pad = self.tokenizer.pad_token_id or 0
         self.threads = threads
         self.backend = backend
+        self.signature = backend
         if backend == "onnx-int8":
             try:
                 self._init_onnx(Path(cache_dir) if cache_dir else path.parent / ".onnx-cache")
@@ -101,13 +104,16 @@ class Encoder:
         if self.backend == "torch":
             self._init_torch()
 
-    def _torch_module(self):
+    def _torch_module(self, for_export: bool = False):
         import torch
         from transformers import AutoModel
 
         if self.threads:
             torch.set_num_threads(self.threads)
-        model = AutoModel.from_pretrained(str(self.path), local_files_only=True)
+        # The exporter traces one input shape; eager attention keeps the padding mask in the graph,
+        # where the SDPA path bakes the traced shape's mask in.
+        extra = {"attn_implementation": "eager"} if for_export else {}
+        model = AutoModel.from_pretrained(str(self.path), local_files_only=True, **extra)
         model.eval()
 
         class Pooled(torch.nn.Module):
@@ -143,7 +149,8 @@ class Encoder:
         stamp = hashlib.sha1(
             "|".join(f"{p.name}:{p.stat().st_size}:{int(p.stat().st_mtime)}" for p in weights).encode()
         ).hexdigest()[:12]
-        target = cache_dir / f"{self.name}-{stamp}-int8.onnx"
+        target = cache_dir / f"{self.name}-{stamp}-int8pc.onnx"
+        self.signature = target.name
         if not target.exists():
             self._export_onnx(target)
         options = ort.SessionOptions()
@@ -172,8 +179,8 @@ class Encoder:
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
         target.parent.mkdir(parents=True, exist_ok=True)
-        module, _ = self._torch_module()
-        example = (torch.ones((2, 8), dtype=torch.long), torch.ones((2, 8), dtype=torch.long))
+        module, _ = self._torch_module(for_export=True)
+        example = (torch.ones((2, 8), dtype=torch.long), torch.tensor([[1] * 8, [1] * 5 + [0] * 3]))
         with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
             float_path = Path(tmp) / "float.onnx"
             quant_path = Path(tmp) / "int8.onnx"
@@ -188,7 +195,9 @@ class Encoder:
                 opset_version=17,
                 dynamo=False,
             )
-            quantize_dynamic(str(float_path), str(quant_path), weight_type=QuantType.QInt8)
+            # Per-channel weights: per-tensor int8 loses too much on this encoder (cosine to the float
+            # embedding 0.86-0.95 against 0.97-0.99; held-out AUPRC measured in the docs).
+            quantize_dynamic(str(float_path), str(quant_path), weight_type=QuantType.QInt8, per_channel=True)
             os.replace(quant_path, target)  # atomic: a second process never reads half a file
 
     def chunk_ids(self, texts: list[str]) -> tuple[list[list[int]], list[int]]:
@@ -364,18 +373,24 @@ def score_texts(texts: list[str]) -> list[dict[str, float]]:
 
 
 def explain(text: str, category: str, top_k: int = 5) -> list[str]:
-    """The words or short spans that raised the category's score the most, by occlusion: each
-    span is removed in turn and the drop in probability is measured. Spans with no effect are left out."""
+    """The words or short spans that raised the category's score the most, by occlusion: within the
+    highest-scoring window of the text, each span is removed in turn and the drop in probability is
+    measured. Spans with no effect are left out. About 40 short forward passes, whatever the length."""
     if category not in CATEGORIES:
         raise ValueError(f"unknown category {category!r}")
     words = clean_text(text).split()
     if not words:
         return []
-    # Spans of a few words keep the cost near 40 forward passes whatever the length.
+    heads, j = active_heads(), CATEGORIES.index(category)
+    if len(words) > EXPLAIN_WINDOW:
+        step = EXPLAIN_WINDOW // 2
+        windows = [words[i : i + EXPLAIN_WINDOW] for i in range(0, len(words) - step, step)]
+        scores = score_with(heads, [" ".join(w) for w in windows])[:, j]
+        words = windows[int(np.argmax(scores))]
     span = max(1, math.ceil(len(words) / 40))
     spans = [" ".join(words[i : i + span]) for i in range(0, len(words), span)]
-    variants = [" ".join(words)] + [" ".join(spans[:i] + spans[i + 1 :]) for i in range(len(spans))]
-    probs = score_with(active_heads(), variants)[:, CATEGORIES.index(category)]
+    variants = [" ".join(spans)] + [" ".join(spans[:i] + spans[i + 1 :]) for i in range(len(spans))]
+    probs = score_with(heads, variants)[:, j]
     drops = probs[0] - probs[1:]
     ranked = sorted(range(len(spans)), key=lambda i: -drops[i])
     return [spans[i] for i in ranked[:top_k] if drops[i] > 0.01]

@@ -247,9 +247,15 @@ def comment_decide_by_human(*, comment, outcome: str, actor, note: str = "", cat
     categories the person named, which the next training run learns from."""
     if outcome not in STATE_FOR_OUTCOME:
         raise ValueError(f"unknown outcome {outcome!r}")
+    from videos.interactions import comment_count_refresh, comment_published_notify
+
     auto = decisions_for(item=comment).filter(source=ModerationDecision.Source.AUTO).first()
+    was_published = comment.state == "published"
     comment.state = STATE_FOR_OUTCOME[outcome]
     comment.save(update_fields=["state"])
+    comment_count_refresh(video=comment.video)
+    if comment.state == "published" and not was_published:
+        transaction.on_commit(lambda: comment_published_notify(comment=comment))
     return decision_record(
         item=comment,
         source=ModerationDecision.Source.HUMAN,

@@ -165,6 +165,16 @@ V = [
     "hope somebody stabs the streamer live on air",
     "we need another war so we can kill them all",
     "i will find the people who did this and put bullets in them",
+    "I will find you and kill you, watch your back",
+    "you're dead when I see you, I swear I'll stab you",
+    "I'm going to beat you so bad your mother won't recognise you",
+    "say that again and I'll break your jaw",
+    "I'll shoot you in the face if you come near my house",
+    "keep talking and you'll end up in a body bag",
+    "I'm coming to your school tomorrow with a gun",
+    "your family is going to pay for this in blood",
+    "one day someone is going to put you in the ground and I'll be laughing",
+    "I hope you get hit by a truck and die slowly",
 ]
 
 V2 = [
@@ -452,6 +462,16 @@ OK = [
     "the lyrics 'bang bang, my baby shot me down' are so iconic",
     "the museum exhibit on slavery was powerful",
     "can't believe how fast you solved that cube",
+    "this phone is a worthless piece of junk, battery died again",
+    "my boss is going to kill me if I'm late again lol",
+    "the final boss killed me twenty times before I beat it",
+    "I'm so tired I could sleep for a week",
+    "you're going to kill it at the audition, good luck!",
+    "that referee was trash today, worst call of the season",
+    "this heat is literally killing me",
+    "the news said the attacker threatened the shop owner with a knife before fleeing",
+    "calm down, it's just a game, nobody is going to hurt you",
+    "my therapist says it's ok to feel worthless sometimes, it passes",
 ]
 
 OPENERS = ["", "", "", "lol ", "ngl ", "honestly ", "bro ", "@user ", "omg ", "fr ", "lmao ", "listen, ", "tbh "]
@@ -529,6 +549,9 @@ def families():
                 extra["SH"] = 1
             if name == "HR" and re.search(r"coming for you|beat the shit|punch you", core):
                 extra["V"] = 1
+            # A threat aimed at the reader is harassment as well as violence.
+            if name == "V" and re.search(r"\b(you|your)\b", core, re.I):
+                extra["HR"] = 1
             yield f"{name}-{k}", core, {c: extra.get(c, 0) for c in CATEGORIES}, cores
 
 

@@ -21,6 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("--limit", type=int, default=None, help="use only the first N train/validation rows")
         parser.add_argument("--heldout-limit", type=int, default=None, help="compare on the first N held-out rows")
         parser.add_argument("--no-human", action="store_true", help="leave moderators' decisions out")
+        parser.add_argument("--label", default=None, help="version label (default: cc-<timestamp>)")
         parser.add_argument(
             "--ship", type=Path, default=None, help="write the artifact to this folder instead of registering it"
         )
@@ -42,6 +43,7 @@ class Command(BaseCommand):
                 heldout_limit=opts["heldout_limit"],
                 C=opts["C"],
                 include_human=not opts["no_human"],
+                version=opts["label"],
             )
         except trainer.DataError as exc:
             raise CommandError(str(exc)) from exc
