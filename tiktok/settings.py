@@ -186,6 +186,8 @@ TRANSCODE_MAX_ATTEMPTS = envint("TRANSCODE_MAX_ATTEMPTS", 3, minimum=1)
 TRANSCODE_RETRY_BASE_SECONDS = envint("TRANSCODE_RETRY_BASE_SECONDS", 30, minimum=0)
 TRANSCODE_STALE_SECONDS = envint("TRANSCODE_STALE_SECONDS", 1800, minimum=1)
 FFMPEG_THREADS = envint("FFMPEG_THREADS", 0, minimum=0)
+# Largest file one ffmpeg run may write (0: no limit); guards the volume against a runaway encode.
+FFMPEG_MAX_FILE_BYTES = envint("FFMPEG_MAX_FILE_BYTES", 0, minimum=0)
 
 # --- Models and AI --------------------------------------------------------------------------
 COMMENT_ENCODER_DIR = envstr("COMMENT_ENCODER_DIR", "")

@@ -6,12 +6,16 @@ with its argv in `record.argv`, so `bench_transcode` can replay exactly what the
 
 import json
 import logging
+import resource
 import shlex
+import signal
 import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from django.conf import settings
 
 logger = logging.getLogger("videos.ffmpeg")
 
@@ -198,7 +202,9 @@ def run(argv: list[str], *, timeout: float | None = None) -> str:
     """Run a short ffmpeg command; return its log tail or raise FfmpegError."""
     log_command(argv)
     try:
-        result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+        result = subprocess.run(
+            argv, capture_output=True, text=True, timeout=timeout, check=False, preexec_fn=_child_limits
+        )
     except subprocess.TimeoutExpired:
         raise FfmpegError(f"ffmpeg took longer than {timeout:.0f} s") from None
     tail = (result.stderr or "")[-LOG_TAIL_CHARS:]
@@ -223,7 +229,7 @@ def run_with_progress(
     started = time.monotonic()
     last_report = 0.0
     with stderr_path.open("w+b") as err:
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err)
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err, preexec_fn=_child_limits)
         try:
             assert proc.stdout is not None
             for raw in proc.stdout:
@@ -265,8 +271,18 @@ def parse_progress_line(line: str, duration: float) -> float | None:
     return None
 
 
+def _child_limits() -> None:
+    """In the ffmpeg child, before exec: cap the size of any file it writes (FFMPEG_MAX_FILE_BYTES),
+    so a runaway encode or a nearly full disk fails this job instead of filling the volume."""
+    limit = settings.FFMPEG_MAX_FILE_BYTES
+    if limit:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+
 def _reason(returncode: int, tail: str) -> str:
     last = next((line.strip() for line in reversed(tail.splitlines()) if line.strip()), "")
+    if returncode == -signal.SIGXFSZ or "No space left on device" in tail or "File too large" in tail:
+        return "ffmpeg could not write its output: the disk is full or the file size limit was reached"
     if returncode < 0:
         return f"ffmpeg was stopped by signal {-returncode}" + (f": {last}" if last else "")
     return (f"ffmpeg failed (exit {returncode})" + (f": {last}" if last else ""))[:500]
