@@ -61,7 +61,7 @@ class Command(BaseCommand):
         from recommendations import services
 
         mv = services.recommender_train()
-        peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        peak_kb = _peak_rss_kb()
         log(f"training metrics: {mv.metrics}")
         print(f"peak_kb={peak_kb}")
 
@@ -100,6 +100,19 @@ class Command(BaseCommand):
         self.stdout.write(
             f"train_s={train_s:.1f} train_peak_mb={peak_mb:.0f} feed_p50_ms={p50:.1f} feed_p99_ms={p99:.1f}"
         )
+
+
+def _peak_rss_kb() -> int:
+    """This process's peak resident set. VmHWM belongs to the current address space, so it does
+    not include the parent's memory copied at fork (ru_maxrss carries that across exec on Linux)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def _argv(opts) -> list[str]:
