@@ -8,7 +8,6 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Count, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
@@ -16,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Notification
+from tiktok import ratelimit
 from videos.models import Comment, EngagementEvent, Favourite, Like, NotInterested, Video, VideoView
 from videos.selectors import is_blocked_between
 
@@ -69,16 +69,8 @@ def _retry_on_lock(fn, attempts: int = 6):
 
 
 def rate_limit_hit(*, key: str, limit: int, window_s: int) -> bool:
-    """Fixed-window counter in the shared cache (Redis or the database cache), so the limit
-    holds across worker processes. True when this call goes over the limit."""
-    bucket = f"rl:{key}:{int(time.time() // window_s)}"
-    if cache.add(bucket, 1, timeout=window_s + 5):
-        return limit < 1
-    try:
-        return cache.incr(bucket) > limit
-    except ValueError:  # expired between add and incr
-        cache.add(bucket, 1, timeout=window_s + 5)
-        return False
+    """True when this call goes over `limit` per `window_s` (the shared-cache limiter)."""
+    return not ratelimit.hit("viewer", key, limit=limit, window=window_s)
 
 
 # --- Notifications ----------------------------------------------------------------------------
