@@ -225,12 +225,19 @@ if Q_BROKER == "redis" and not REDIS_URL:
     raise ImproperlyConfigured("Q_BROKER=redis needs REDIS_URL")
 Q_SHORT_WORKERS = envint("Q_SHORT_WORKERS", 2, minimum=1)
 Q_LONG_WORKERS = envint("Q_LONG_WORKERS", 1, minimum=1)
+Q_SHORT_TIMEOUT = envint("Q_SHORT_TIMEOUT", 120, minimum=1)
+Q_SHORT_RETRY = envint("Q_SHORT_RETRY", 180, minimum=2)
+Q_LONG_TIMEOUT = envint("Q_LONG_TIMEOUT", 3600, minimum=1)
+Q_LONG_RETRY = envint("Q_LONG_RETRY", 3700, minimum=2)
+for _name, _timeout, _retry in (("SHORT", Q_SHORT_TIMEOUT, Q_SHORT_RETRY), ("LONG", Q_LONG_TIMEOUT, Q_LONG_RETRY)):
+    if _timeout >= _retry:
+        raise ImproperlyConfigured(f"Q_{_name}_TIMEOUT must be shorter than Q_{_name}_RETRY")
 _q_broker = {"redis": REDIS_URL} if Q_BROKER == "redis" else {"orm": "default"}
 Q_CLUSTER = {
     "name": "short",
     "workers": Q_SHORT_WORKERS,
-    "timeout": 120,
-    "retry": 180,
+    "timeout": Q_SHORT_TIMEOUT,
+    "retry": Q_SHORT_RETRY,
     "max_attempts": 3,
     "queue_limit": 50,
     "bulk": 10,
@@ -244,8 +251,8 @@ Q_CLUSTER = {
     "ALT_CLUSTERS": {
         "long": {
             "workers": Q_LONG_WORKERS,
-            "timeout": 3600,
-            "retry": 3700,
+            "timeout": Q_LONG_TIMEOUT,
+            "retry": Q_LONG_RETRY,
             "max_attempts": 2,
             "queue_limit": 2,
             "bulk": 1,
