@@ -155,12 +155,17 @@ class CommentReviewAdmin(admin.ModelAdmin):
         latest = ModerationDecision.objects.filter(content_type=ct, object_id=OuterRef("pk"), source="auto").order_by(
             "-created_at", "-id"
         )
-        return (
+        queryset = (
             super()
             .get_queryset(request)
-            .filter(state__in=QUEUE_STATES)
             .annotate(latest_scores=Subquery(latest.values("scores")[:1], output_field=models.JSONField()))
         )
+        # The list is the queue (held and rejected) unless a state is picked; a decided comment's
+        # page, with its history, stays reachable.
+        listing = (getattr(request.resolver_match, "url_name", "") or "").endswith("_changelist")
+        if listing and "state__exact" not in request.GET:
+            queryset = queryset.filter(state__in=QUEUE_STATES)
+        return queryset
 
     @admin.display(description="comment")
     def excerpt(self, obj):
