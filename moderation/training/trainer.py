@@ -221,7 +221,7 @@ def text_probabilities(heads: Heads, emb: np.ndarray, owners: np.ndarray, n: int
 
 def metrics(probs: np.ndarray, rows: list[dict]) -> dict:
     """AUPRC per category over the rows where the label is known, and any_auprc: max over the eight
-    probabilities against "at least one category is 1" over every row."""
+    probabilities against "at least one category is 1"."""
     from sklearn.metrics import average_precision_score
 
     labels = label_matrix(rows)
@@ -235,9 +235,14 @@ def metrics(probs: np.ndarray, rows: list[dict]) -> dict:
         elif positives:
             auprc = 1.0
         out["categories"][c] = {"auprc": auprc, "positives": positives, "known": int(known.sum())}
+    # "Any" is known when a label is 1, or when every label is known and 0; a row with no positive and
+    # an unknown label could be either, so it is left out, as a row with an unknown label is left out
+    # of that label's score.
     any_pos = (labels == 1).any(axis=1)
-    if any_pos.any() and not any_pos.all():
-        out["any_auprc"] = float(average_precision_score(any_pos, probs.max(axis=1)))
+    any_known = any_pos | (labels == 0).all(axis=1)
+    y = any_pos[any_known]
+    if y.any() and not y.all():
+        out["any_auprc"] = float(average_precision_score(y, probs[any_known].max(axis=1)))
     else:
         out["any_auprc"] = None
     out["any_positives"] = int(any_pos.sum())

@@ -12,11 +12,13 @@ from moderation.classifier import CATEGORIES
 
 pytestmark = pytest.mark.django_db
 
+NONE = dict.fromkeys(CATEGORIES, 0)
 ROWS = [
     {"prompt": "you are a disgusting worthless idiot, kill yourself", "HR": 1, "H": 0, "SH": 1},
-    {"prompt": "what a great recipe, thanks for sharing", "HR": 0, "H": 0, "SH": 0},
-    {"prompt": "lovely colours in this one", "HR": 0, "H": 0},
+    {"prompt": "what a great recipe, thanks for sharing", **NONE},
+    {"prompt": "lovely colours in this one", **NONE},
     {"prompt": "all immigrants are rats and should be deported", "H": 1, "HR": 0},
+    {"prompt": "no positive and unknown labels: left out of any", "HR": 0},
 ]
 
 
@@ -34,7 +36,7 @@ def test_it_prints_a_line_per_category_and_ends_with_any_auprc(tmp_path, capsys,
     lines = capsys.readouterr().out.strip().splitlines()
     assert [line.split()[0] for line in lines[:8]] == CATEGORIES
     assert re.fullmatch(r"H auprc=\d\.\d{3} positives=1", lines[1])
-    assert lines[0] == "S auprc=n/a positives=0"  # no S labels at all: unknown, not negative
+    assert lines[0] == "S auprc=n/a positives=0"
     assert re.fullmatch(r"any_auprc=\d\.\d{3}", lines[-1])
 
 
