@@ -90,6 +90,7 @@ class Encoder:
         self.name = path.name if path.name != "model" else path.parent.name
         self.tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
         self.tokenizer.model_max_length = 10**9  # long texts are chunked here, not truncated
+        self._tokenizer_lock = threading.Lock()
         self.cls, self.sep = self.tokenizer.cls_token_id, self.tokenizer.sep_token_id
         self.pad = self.tokenizer.pad_token_id or 0
         self.threads = threads
@@ -203,7 +204,8 @@ class Encoder:
     def chunk_ids(self, texts: list[str]) -> tuple[list[list[int]], list[int]]:
         """Token id windows for every text, and for each window the index of its text."""
         body = MAX_LENGTH - 2
-        encoded = self.tokenizer(texts, add_special_tokens=False, truncation=False)["input_ids"]
+        with self._tokenizer_lock:  # a fast tokenizer raises "Already borrowed" when shared by threads
+            encoded = self.tokenizer(texts, add_special_tokens=False, truncation=False)["input_ids"]
         chunks, owners = [], []
         for i, ids in enumerate(encoded):
             if len(ids) <= body:

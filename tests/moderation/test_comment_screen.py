@@ -126,3 +126,16 @@ def test_rescoring_updates_held_comments_but_never_overrides_a_person(video):
     assert a.state == "published" and b.state == "held"
     assert services.decisions_for(item=a).first().reason.startswith("Re-scored")
     assert services.decisions_for(item=b).first().source == ModerationDecision.Source.HUMAN
+
+
+def test_activating_a_version_rechecks_recent_comments(video):
+    from moderation.tasks import rescore_recent_comments
+
+    comment = _comment(video, "thanks for the tips, trying this recipe tonight")
+    assert services.comment_screen(comment=comment) == "published"
+    # A stricter policy stands in for a stricter model: the re-check applies it to recent comments.
+    ModerationPolicy.objects.filter(scope="comments").update(review_threshold=0.0, reject_threshold=1.0)
+    assert rescore_recent_comments("cc-next") == 1
+    comment.refresh_from_db()
+    assert comment.state == "held"
+    assert services.decisions_for(item=comment).first().reason.startswith("Re-scored")
