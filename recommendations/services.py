@@ -368,11 +368,12 @@ def _gemini_top_categories(profile, names: dict, api_key: str) -> list[int]:
     """Ask Gemini for 1–3 categories through structured output; anything not in the category
     list is dropped. Returns [] on any failure (the caller falls back to the local result)."""
     try:
-        from google import genai
         from google.genai import types
 
+        from moderation.gemini import client as gemini_client
+
         weights = {names[int(k)]: round(v, 2) for k, v in profile.category_weights.items() if int(k) in names}
-        client = genai.Client(api_key=api_key)
+        client = gemini_client()  # kept in a name: the client closes its connection when collected
         response = client.models.generate_content(
             model=getattr(settings, "GEMINI_MODEL", "gemini-2.5-flash"),
             contents=(
