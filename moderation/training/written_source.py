@@ -472,6 +472,21 @@ OK = [
     "the news said the attacker threatened the shop owner with a knife before fleeing",
     "calm down, it's just a game, nobody is going to hurt you",
     "my therapist says it's ok to feel worthless sometimes, it passes",
+    "Police said the victim was found with stab wounds and was pronounced dead at the scene",
+    "Two people died and five were injured when a car hit a crowd downtown, officials said",
+    "the true crime podcast covers the murder case and the trial that followed",
+    "obituary: he passed away after a long illness, surrounded by his family",
+    "the war memorial lists the names of soldiers killed in both world wars",
+    "first aid: apply pressure to the wound and call an ambulance if the bleeding does not stop",
+    "the surgeon removed the tumour and the patient is recovering well",
+    "a coroner's report found the cause of death was a head injury from the fall",
+    "the documentary shows the aftermath of the earthquake and the rescue teams",
+    "historians estimate millions died in the famine and the fighting that followed",
+    "the hospital confirmed the injured cyclist is in stable condition",
+    "the court heard the defendant attacked the man with a hammer; he denies the charge",
+    "my grandad told me stories about the battle and the friends he lost",
+    "the vet had to put our old dog down, we're heartbroken",
+    "the journalist reported from the front line where shelling killed three civilians",
 ]
 
 OPENERS = ["", "", "", "lol ", "ngl ", "honestly ", "bro ", "@user ", "omg ", "fr ", "lmao ", "listen, ", "tbh "]
