@@ -213,7 +213,7 @@ def build(n_videos: int, n_users: int, n_interactions: int, rng):
     creators = user_ids[:n_creators]
     creator_of = creators[rng.choice(n_creators, size=n_videos, p=_zipf_weights(n_creators, 1.0, rng))]
     cols, values = _template(
-        Video, creator_id=0, title="x", processing="ready", moderation="approved", visibility="public"
+        Video, creator_id=1, title="x", processing="ready", moderation="approved", visibility="public"
     )
     names = ("public_id", "creator_id", "title", "description", "published_at", "created_at", "impression_count")
     names += ("view_count", "like_count", "completion_sum", "play_count")
