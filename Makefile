@@ -38,12 +38,12 @@ run: venv migrate
 	$(PY) manage.py collectstatic --noinput -v 0
 	$(PY) manage.py setup_schedules
 	$(PY) manage.py ensure_demo_admin
-	$(PY) manage.py seed_demo
-	@echo "Serving http://$(HOST):$(PORT)/ (admin at /admin/). Ctrl-C stops the web server and the job clusters." >&2
-	@trap 'kill 0' INT TERM EXIT; \
+	@echo "Serving http://$(HOST):$(PORT)/ (admin at /admin/). Demo clips are queued now; the feed fills as they finish. Ctrl-C stops everything." >&2
+	@trap 'trap - INT TERM; kill 0 2>/dev/null; wait; exit 0' INT TERM; \
 	$(PY) manage.py qcluster & \
 	Q_CLUSTER_NAME=long $(PY) manage.py qcluster & \
 	$(VENV)/bin/gunicorn tiktok.wsgi -b $(HOST):$(PORT) -w 2 --timeout 600 --access-logfile - & \
+	$(PY) manage.py seed_demo & \
 	wait
 
 lint: venv
