@@ -38,6 +38,7 @@ run: venv migrate
 	$(PY) manage.py collectstatic --noinput -v 0
 	$(PY) manage.py setup_schedules
 	$(PY) manage.py ensure_demo_admin
+	$(PY) manage.py prepare_models
 	@echo "Serving http://$(HOST):$(PORT)/ (admin at /admin/). Demo clips are queued now; the feed fills as they finish. Ctrl-C stops everything." >&2
 	@trap 'trap - INT TERM; kill 0 2>/dev/null; wait; exit 0' INT TERM; \
 	$(PY) manage.py qcluster & \
