@@ -294,6 +294,10 @@ def feed_for_viewer(*, user, session_key: str, exclude_ids: set[int], limit: int
     )
     anchor_titles = _anchor_titles(model, state, [videos[i] for _, i in chosen], parts, [i for _, i in chosen], params)
 
+    # A video deleted between the queries above is simply left out.
+    chosen = [(v, i) for v, i in chosen if v.pk in objects]
+    backfill = [v for v in backfill if v.pk in objects]
+    explore = [v for v in explore if v.pk in objects]
     page = [
         FeedItem(video=objects[v.pk], slot=slot, reason=reason)
         for v, i in chosen
@@ -412,9 +416,11 @@ def _slot_and_reason(video, i, sources, parts, state, cats, names, anchor_titles
         return "following", f"From @{video.creator.username}, whom you follow."
     video_cats = cats.get(video.pk, [])
     if cold or not (parts["collab"][i] > 0 or parts["content"][i] > 0):
+        popular = "trending" in src or parts["pop"][i] > 0
+        if not popular:
+            return "trending", "Recently posted."
         if video_cats:
-            best = max(video_cats, key=lambda c: parts["pop"][i])
-            return "trending", f"Popular in {names.get(best, 'its category')} right now."
+            return "trending", f"Popular in {names.get(min(video_cats), 'its category')} right now."
         return "trending", "Popular on the platform right now."
     if video.pk in anchor_titles and parts["collab"][i] > 0:
         return "ranked", f"Liked by people who liked “{anchor_titles[video.pk]}”, which you enjoyed."

@@ -66,8 +66,12 @@ def test_a_viewer_who_always_skips_exploration_slots_falls_to_the_lower_bound(wo
     viewer = make_user()
     share = simulate(viewer, explore_completion=0.0)
     assert share == pytest.approx(params["explore_min"])
-    explored = [i for i in feed_for_viewer(user=viewer, session_key="", exclude_ids=set()) if i.slot == "explore"]
-    assert len(explored) == round(10 * params["explore_min"])
+    # Each page is a Thompson draw, so single pages vary; the typical page is at the bound.
+    counts = sorted(
+        sum(i.slot == "explore" for i in feed_for_viewer(user=viewer, session_key="", exclude_ids=set()))
+        for _ in range(7)
+    )
+    assert counts[3] == round(10 * params["explore_min"])
 
 
 def test_a_viewer_who_finishes_exploration_slots_gets_more_of_them(world, make_user):

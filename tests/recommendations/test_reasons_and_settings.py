@@ -8,7 +8,7 @@ from recommendations.models import RecommenderSettings
 from recommendations.selectors import caches_clear, feed_for_viewer
 from recommendations.services import profile_set_interests, recommender_train
 from tests.recommendations.catalogue import make_catalogue, plant_engagement, record
-from videos.models import Video
+from videos.models import EngagementEvent, Video
 
 pytestmark = pytest.mark.django_db
 
@@ -64,9 +64,14 @@ def test_each_slot_kind_carries_a_true_reason(world, make_user, django_assert_ma
     first = feed_for_viewer(user=newcomer, session_key="", exclude_ids=set())
     trending = [i for i in first if i.slot == "trending"]
     assert trending
+    newest = set(Video.objects.order_by("-published_at").values_list("pk", flat=True)[:40])
     for item in trending:
+        if item.reason == "Recently posted.":
+            assert item.video.pk in newest
+            continue
         named = item.reason.removeprefix("Popular in ").removesuffix(" right now.")
         assert named in categories_of(item.video)
+        assert EngagementEvent.objects.filter(video=item.video, kind="like").exists()
     # A newcomer's page spreads over categories rather than one topic.
     assert len({c for i in trending for c in categories_of(i.video)}) >= 3
 
