@@ -100,6 +100,10 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
 elif _db["ENGINE"] == "django.db.backends.mysql":
     _db["OPTIONS"] = {"charset": "utf8mb4", "init_command": "SET sql_mode='STRICT_TRANS_TABLES'"}
     _db["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
+    # MariaDB cannot build the Lower(username) unique constraint, but its utf8mb4_unicode_ci
+    # collation already makes the plain unique username case-insensitive; django-q2's partial
+    # index only loses its condition.
+    SILENCED_SYSTEM_CHECKS = ["models.W044", "models.W037"]
 _db["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
