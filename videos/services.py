@@ -40,6 +40,12 @@ def video_apply_moderation(*, video: Video, outcome: str, reason: str) -> Video:
         video.published_at = timezone.now()
         fields.append("published_at")
     video.save(update_fields=fields)
+    if outcome == Video.Moderation.APPROVED:
+        # Published or re-approved after an edit: its content signal follows its current text
+        # (a no-op when nothing it is computed from changed).
+        from recommendations.services import content_refresh
+
+        content_refresh(video=video)
     return video
 
 

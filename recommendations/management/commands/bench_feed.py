@@ -332,12 +332,12 @@ def serve(n_requests: int, rng):
     client.get("/")  # warm: load the model once, as a long-running process would have
     timings = []
     for _ in range(n_requests):
-        client.force_login(
-            User(pk=int(users[rng.integers(len(users))])), backend="django.contrib.auth.backends.ModelBackend"
-        )
+        client.force_login(User(pk=int(users[rng.integers(len(users))])))
         t = time.perf_counter()
         response = client.get("/")
         timings.append((time.perf_counter() - t) * 1000)
+        if not response.wsgi_request.user.is_authenticated:
+            raise CommandError("the benchmark's viewer was not signed in; the figures would be the anonymous page")
         if response.status_code != 200:
             raise CommandError(f"feed answered {response.status_code}")
     from recommendations.selectors import feed_for_viewer
