@@ -123,6 +123,9 @@ def _set_flag(*, model, counter: str, user, video: Video, on: bool) -> bool:
 
     def run():
         with transaction.atomic():
+            # Lock the video row before touching the child row: the insert's foreign-key check
+            # takes a shared lock on it, and shared-then-exclusive in two requests deadlocks.
+            list(Video.objects.select_for_update().filter(pk=video.pk).values_list("pk", flat=True))
             if not on:
                 deleted, _ = model.objects.filter(user=user, video=video).delete()
                 if deleted:
@@ -384,9 +387,23 @@ def events_record(*, user, session_key: str, public_id: str, kind: str, watch_se
     if kind != "watch" and kind != "skip" and (seconds or ratio):
         raise Refused(f"A {kind} event carries no watch time.")
 
+    bump = {
+        "impression": {"impression_count": F("impression_count") + 1},
+        "play": {"play_count": F("play_count") + 1},
+        "watch": {
+            "watch_seconds_sum": F("watch_seconds_sum") + seconds,
+            "completion_sum": F("completion_sum") + min(ratio, 1.0),
+        },
+    }.get(kind)
+
     def run():
         with transaction.atomic():
-            event = _event(
+            # The video row's exclusive lock first: inserting the event takes a shared lock on
+            # it (the foreign key), and two requests that each held that shared lock and then
+            # asked for the exclusive one would deadlock on InnoDB.
+            if bump:
+                Video.objects.filter(pk=video.pk).update(**bump)
+            return _event(
                 user=user,
                 session_key=session_key,
                 video=video,
@@ -395,17 +412,6 @@ def events_record(*, user, session_key: str, public_id: str, kind: str, watch_se
                 watch_seconds=seconds,
                 completion=ratio,
             )
-            bump = {
-                "impression": {"impression_count": F("impression_count") + 1},
-                "play": {"play_count": F("play_count") + 1},
-                "watch": {
-                    "watch_seconds_sum": F("watch_seconds_sum") + seconds,
-                    "completion_sum": F("completion_sum") + min(ratio, 1.0),
-                },
-            }.get(kind)
-            if bump:
-                Video.objects.filter(pk=video.pk).update(**bump)
-            return event
 
     event = _retry_on_lock(run)
     if kind == "play":
