@@ -33,6 +33,16 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def fresh_shared_cache(settings):
+    """Redis outlives a test (the database cache is rolled back with it): start each test with
+    an empty one, so rate limits and lockouts never leak between tests."""
+    from django.core.cache import cache
+
+    if "redis" in settings.CACHES["default"]["BACKEND"].lower():
+        cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def isolated_storage(settings, tmp_path):
     # A fast hasher: tests create hundreds of accounts; PBKDF2's cost protects nothing here.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
