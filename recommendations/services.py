@@ -3,6 +3,7 @@ preference analysis, interest picking."""
 
 import hashlib
 import logging
+import os
 import re
 import time
 from datetime import UTC, datetime, timedelta
@@ -309,7 +310,12 @@ def recommender_train(*, now=None, activate: bool = True, version: str | None = 
     rel = Path("recommender") / f"{version}.npz"
     path = Path(settings.MODEL_ROOT) / rel
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(path, **arrays)
+    for leftover in path.parent.glob("*.part"):  # from a run killed mid-write; one trains at a time
+        leftover.unlink(missing_ok=True)
+    partial = path.with_name(path.name + ".part")
+    with partial.open("wb") as handle:
+        np.savez(handle, **arrays)
+    os.replace(partial, path)  # a reader never sees half an artifact
     metrics = {
         "videos": int(len(data["video_ids"])),
         "users": int(data["n_users"]),
