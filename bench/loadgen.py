@@ -26,8 +26,9 @@ class Stats:
         self.errors = 0
         self.throttled = 0
         self.by_status: dict[int, int] = {}
+        self.by_action: dict[str, list[float]] = {}
 
-    def record(self, seconds: float, status: int | None):
+    def record(self, seconds: float, status: int | None, action: str = ""):
         with self.lock:
             if status is None or status >= 500:
                 self.errors += 1
@@ -35,6 +36,7 @@ class Stats:
                 self.throttled += 1
             self.by_status[status or 0] = self.by_status.get(status or 0, 0) + 1
             self.latencies.append(seconds)
+            self.by_action.setdefault(action, []).append(seconds)
 
 
 def sign_in(base: str, username: str, password: str) -> requests.Session:
@@ -91,7 +93,7 @@ def viewer(base, session, stats, deadline, video_ids, timeout):
             status = response.status_code
         except requests.RequestException:
             status = None
-        stats.record(time.monotonic() - start, status)
+        stats.record(time.monotonic() - start, status, action)
 
 
 def main():
@@ -127,6 +129,13 @@ def main():
     p50 = statistics.median(latencies) * 1000 if latencies else 0.0
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000 if latencies else 0.0
     print(f"statuses: {dict(sorted(stats.by_status.items()))}", file=sys.stderr)
+    for action, values in sorted(stats.by_action.items()):
+        values.sort()
+        print(
+            f"{action}: n={len(values)} p50_ms={statistics.median(values) * 1000:.1f} "
+            f"p99_ms={values[min(len(values) - 1, int(len(values) * 0.99))] * 1000:.1f}",
+            file=sys.stderr,
+        )
     print(
         f"rps={len(latencies) / elapsed:.1f} p50_ms={p50:.1f} p99_ms={p99:.1f} "
         f"errors={stats.errors} throttled={stats.throttled}"
