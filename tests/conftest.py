@@ -32,6 +32,31 @@ def django_db_setup(django_db_setup, django_db_blocker):
         call_command("createcachetable", verbosity=0)
 
 
+SEEDED_BY_MIGRATIONS = [
+    ("videos.migrations.0003_seed_categories", "seed"),
+    ("moderation.migrations.0003_video_review_queue", "grant_moderators"),
+    ("moderation.migrations.0004_comment_review_queue_and_policies", "seed_policies"),
+    ("moderation.migrations.0004_comment_review_queue_and_policies", "grant_moderators"),
+]
+
+
+@pytest.fixture(autouse=True)
+def data_migrations_rows(request):
+    """Rows the data migrations create (categories, policies, the Moderators group) are emptied
+    by the flush after every transactional test; put them back for each test that uses the
+    database, with the migrations' own idempotent functions."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None and not {"db", "transactional_db"} & set(request.fixturenames):
+        return
+    request.getfixturevalue("transactional_db" if marker and marker.kwargs.get("transaction") else "db")
+    import importlib
+
+    from django.apps import apps
+
+    for module, function in SEEDED_BY_MIGRATIONS:
+        getattr(importlib.import_module(module), function)(apps, None)
+
+
 @pytest.fixture(autouse=True)
 def fresh_shared_cache(settings):
     """Redis outlives a test (the database cache is rolled back with it): start each test with
