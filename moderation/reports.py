@@ -345,7 +345,7 @@ def _end_sessions(user) -> None:
         return  # cache-only sessions: the backend refuses the user on the next request anyway
     for session in model().objects.filter(expire_date__gt=timezone.now()).iterator():
         if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
-            session.delete()
+            store_class(session.session_key).delete()  # the row and any cached copy
 
 
 def category_label(code: str) -> str:
