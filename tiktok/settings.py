@@ -98,7 +98,13 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     # per test process so that parallel runs never collide.
     _db["TEST"] = {"NAME": envstr("SQLITE_TEST_NAME", str(VAR_DIR / f"test-{os.getpid()}.sqlite3"))}
 elif _db["ENGINE"] == "django.db.backends.mysql":
-    _db["OPTIONS"] = {"charset": "utf8mb4", "init_command": "SET sql_mode='STRICT_TRANS_TABLES'"}
+    # READ COMMITTED, as Django recommends for MySQL: no gap locks, so concurrent get_or_create
+    # and select_for_update on rows that do not exist yet cannot deadlock each other.
+    _db["OPTIONS"] = {
+        "charset": "utf8mb4",
+        "init_command": "SET sql_mode='STRICT_TRANS_TABLES'",
+        "isolation_level": "read committed",
+    }
     _db["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
     # MariaDB cannot build the Lower(username) unique constraint, but its utf8mb4_unicode_ci
     # collation already makes the plain unique username case-insensitive; django-q2's partial

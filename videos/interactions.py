@@ -310,13 +310,19 @@ def view_record(*, user, session_key: str, video: Video) -> bool:
     updated = VideoView.objects.filter(video=video, viewer_key=key).update(last_seen_at=timezone.now())
     if updated:
         return False
-    try:
+    def run():
         with transaction.atomic():
-            VideoView.objects.create(video=video, viewer_key=key, user_id=uid)
+            # The counter's row lock before the child insert (see _set_flag).
             Video.objects.filter(pk=video.pk).update(view_count=F("view_count") + 1)
-    except IntegrityError:
-        return False
-    return True
+            try:
+                with transaction.atomic():
+                    VideoView.objects.create(video=video, viewer_key=key, user_id=uid)
+            except IntegrityError:  # a concurrent first play of the same viewer won
+                Video.objects.filter(pk=video.pk).update(view_count=F("view_count") - 1)
+                return False
+            return True
+
+    return _retry_on_lock(run)
 
 
 # --- Engagement events ------------------------------------------------------------------------
