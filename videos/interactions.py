@@ -310,6 +310,7 @@ def view_record(*, user, session_key: str, video: Video) -> bool:
     updated = VideoView.objects.filter(video=video, viewer_key=key).update(last_seen_at=timezone.now())
     if updated:
         return False
+
     def run():
         with transaction.atomic():
             # The counter's row lock before the child insert (see _set_flag).
