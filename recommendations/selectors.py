@@ -287,6 +287,22 @@ def feed_for_viewer(*, user, session_key: str, exclude_ids: set[int], limit: int
         priors,
         rng,
     )
+    if len(chosen) + len(backfill) + len(explore) < limit:
+        # Exploration found fewer new videos than it had slots: fill the page with the newest.
+        taken |= {v.pk for v in explore}
+        for video in _rows(
+            listable_videos()
+            .exclude(pk__in=taken)
+            .exclude(creator_id__in=excluded_creators)
+            .order_by("-published_at")[: limit * 8]
+        ):
+            if per_creator[video.creator_id] >= params["per_creator"]:
+                continue
+            per_creator[video.creator_id] += 1
+            backfill.append(video)
+            taken.add(video.pk)
+            if len(chosen) + len(backfill) + len(explore) >= limit:
+                break
     shown = [v.pk for v, _ in chosen] + [v.pk for v in backfill] + [v.pk for v in explore]
     objects = Video.objects.select_related("creator").in_bulk(shown)
     names = dict(
