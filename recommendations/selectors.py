@@ -261,22 +261,8 @@ def feed_for_viewer(*, user, session_key: str, exclude_ids: set[int], limit: int
             break
 
     taken = {v.pk for v, _ in chosen} | excluded_videos
-    backfill = []
-    if len(chosen) < limit - n_explore:
-        # The pools ran dry (a long session, a small catalogue): newest videos not yet shown.
-        for video in _rows(
-            listable_videos()
-            .exclude(pk__in=taken)
-            .exclude(creator_id__in=excluded_creators)
-            .order_by("-published_at")[: limit * 4]
-        ):
-            if per_creator[video.creator_id] >= params["per_creator"]:
-                continue
-            per_creator[video.creator_id] += 1
-            backfill.append(video)
-            taken.add(video.pk)
-            if len(chosen) + len(backfill) >= limit - n_explore:
-                break
+    # The pools ran dry (a long session, a small catalogue): newest videos not yet shown.
+    backfill = _newest_fill(limit - n_explore - len(chosen), taken, excluded_creators, per_creator, params, limit * 4)
     explore = _explore_picks(
         model,
         n_explore + (limit - n_explore - len(chosen) - len(backfill)),
@@ -287,22 +273,10 @@ def feed_for_viewer(*, user, session_key: str, exclude_ids: set[int], limit: int
         priors,
         rng,
     )
-    if len(chosen) + len(backfill) + len(explore) < limit:
-        # Exploration found fewer new videos than it had slots: fill the page with the newest.
-        taken |= {v.pk for v in explore}
-        for video in _rows(
-            listable_videos()
-            .exclude(pk__in=taken)
-            .exclude(creator_id__in=excluded_creators)
-            .order_by("-published_at")[: limit * 8]
-        ):
-            if per_creator[video.creator_id] >= params["per_creator"]:
-                continue
-            per_creator[video.creator_id] += 1
-            backfill.append(video)
-            taken.add(video.pk)
-            if len(chosen) + len(backfill) + len(explore) >= limit:
-                break
+    # Exploration found fewer new videos than it had slots: fill the page with the newest too.
+    taken |= {v.pk for v in explore}
+    short = limit - len(chosen) - len(backfill) - len(explore)
+    backfill += _newest_fill(short, taken, excluded_creators, per_creator, params, limit * 8)
     shown = [v.pk for v, _ in chosen] + [v.pk for v in backfill] + [v.pk for v in explore]
     objects = Video.objects.select_related("creator").in_bulk(shown)
     names = dict(
@@ -332,6 +306,26 @@ def feed_for_viewer(*, user, session_key: str, exclude_ids: set[int], limit: int
             ),
         )
     return page[:limit]
+
+
+def _newest_fill(need: int, taken: set, excluded_creators, per_creator, params, scan: int) -> list:
+    """Up to `need` of the newest listable videos not yet taken, within the per-creator cap;
+    updates `taken` and `per_creator`."""
+    picked = []
+    if need <= 0:
+        return picked
+    candidates = (
+        listable_videos().exclude(pk__in=taken).exclude(creator_id__in=excluded_creators).order_by("-published_at")
+    )
+    for video in _rows(candidates[:scan]):
+        if per_creator[video.creator_id] >= params["per_creator"]:
+            continue
+        per_creator[video.creator_id] += 1
+        picked.append(video)
+        taken.add(video.pk)
+        if len(picked) >= need:
+            break
+    return picked
 
 
 def _spread_over_categories(videos, cats, strength):
