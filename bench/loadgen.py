@@ -112,6 +112,9 @@ def main():
         raise SystemExit("the feed shows no videos: load demo content first")
     sessions = [sign_in(args.base, f"{args.prefix}{i}", args.password) for i in range(args.users)]
     print(f"signed in {len(sessions)} viewers; {len(video_ids)} videos on the first page", file=sys.stderr)
+    # Warm-up, not measured: every worker process loads its models and templates once.
+    for session in sessions[:20]:
+        session.get(f"{args.base}/feed/more/", headers={"HX-Request": "true"}, timeout=60)
 
     stats = Stats()
     started = time.monotonic()
