@@ -4,9 +4,11 @@ import functools
 import shutil
 import subprocess
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 CLIP_SECONDS = 2.0
@@ -115,3 +117,16 @@ def ready_video(
         subject_user=creator,
     )
     return video
+
+
+@contextmanager
+def counting_queries():
+    """Every statement this thread runs, counted where it is executed."""
+    statements = []
+
+    def count(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        yield statements

@@ -7,23 +7,12 @@ from accounts.models import Block
 from moderation.models import ModelVersion, Report
 from recommendations import ranking
 from recommendations.models import ViewerProfile
-from recommendations.selectors import caches_clear, feed_for_viewer
-from recommendations.services import profile_state, recommender_train, settings_params
-from tests.recommendations.catalogue import make_catalogue, plant_engagement, record
+from recommendations.selectors import feed_for_viewer
+from recommendations.services import profile_state, settings_params
+from tests.recommendations.catalogue import record
 from videos.models import NotInterested, Video
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world(db):
-    caches_clear()
-    cats, people, videos, by_cat = make_catalogue()
-    plant_engagement(by_cat)
-    recommender_train()
-    caches_clear()
-    yield cats, people, videos, by_cat
-    caches_clear()
 
 
 def page_categories(items):

@@ -7,21 +7,10 @@ from recommendations import store
 from recommendations.models import RecommenderSettings
 from recommendations.selectors import caches_clear, feed_for_viewer
 from recommendations.services import profile_set_interests, recommender_train
-from tests.recommendations.catalogue import make_catalogue, plant_engagement, record
+from tests.recommendations.catalogue import make_catalogue, record
 from videos.models import EngagementEvent, Video
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world(db):
-    caches_clear()
-    cats, people, videos, by_cat = make_catalogue()
-    plant_engagement(by_cat)
-    recommender_train()
-    caches_clear()
-    yield cats, people, videos, by_cat
-    caches_clear()
 
 
 def categories_of(video):

@@ -1,29 +1,14 @@
 """Comments: posting shows the author the state at once, others see only published ones,
 limits, deletion rights, one level of replies, and a query count that does not grow."""
 
-from contextlib import contextmanager
-
 import pytest
-from django.db import connection, reset_queries
+from django.db import reset_queries
 from django.urls import reverse
 
-from tests.factories import make_user, ready_video
+from tests.factories import counting_queries, make_user, ready_video
 from videos.models import Comment, Video
 
 pytestmark = pytest.mark.django_db
-
-
-@contextmanager
-def counting_queries():
-    """Every statement this thread runs, counted where it is executed."""
-    statements = []
-
-    def count(execute, sql, params, many, context):
-        statements.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(count):
-        yield statements
 
 
 @pytest.fixture

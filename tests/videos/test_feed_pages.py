@@ -1,28 +1,14 @@
 """The For You feed, the Following tab and the watch page, rendered on the server."""
 
 import re
-from contextlib import contextmanager
 
 import pytest
-from django.db import connection, reset_queries
+from django.db import reset_queries
 from django.urls import reverse
 
-from tests.factories import make_user, ready_video
+from tests.factories import counting_queries, make_user, ready_video
 
 pytestmark = pytest.mark.django_db
-
-
-@contextmanager
-def counting_queries():
-    """Every statement this thread runs, counted where it is executed."""
-    statements = []
-
-    def count(execute, sql, params, many, context):
-        statements.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(count):
-        yield statements
 
 
 def _ids(html: str) -> list[str]:
