@@ -6,18 +6,18 @@ exploration slots and a true reason on each video."""
 import threading
 import time
 from collections import defaultdict, namedtuple
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Q
+from django.db.models import Q, Value
 from django.utils import timezone
 
 from recommendations import ranking, store
 from recommendations.models import ViewerProfile
-from recommendations.services import profile_state, settings_params
+from recommendations.services import profile_state, settings_forget, settings_params
 from videos.models import Video
-from videos.selectors import listable_videos
+from videos.selectors import category_table, listable_videos
 
 SEEN_WINDOW = 500  # recently seen videos left out of the feed
 NEIGHBOUR_CANDIDATES = 150
@@ -35,8 +35,10 @@ _fresh_lock = threading.Lock()
 
 
 def caches_clear() -> None:
-    """Forget the per-process model and fresh list (tests; a process that switched databases)."""
+    """Forget the per-process model, settings and fresh list (tests; a process that switched
+    databases)."""
     store.forget()
+    settings_forget()
     with _fresh_lock:
         _fresh_cache.update(at=-1e9, ids=[])
 
@@ -60,16 +62,21 @@ class FeedItem:
     video: Video
     slot: str  # "ranked" | "explore" | "trending" | "following"
     reason: str  # plain-words, true "why am I seeing this"
+    categories: list = field(default_factory=list)  # the video's Category rows, for its card
+    following: bool = False  # the viewer follows the video's creator
 
 
-def _exclusions(user, session_key: str, exclude_ids) -> tuple[set[int], set[int]]:
-    """(video ids, creator ids) this viewer must not be shown."""
-    from accounts.models import Block, Follow  # noqa: F401
+def _exclusions(user, session_key: str, exclude_ids) -> tuple[set[int], set[int], set[int]]:
+    """(video ids, creator ids) this viewer must not be shown, and the creators the viewer
+    follows. Two queries for a signed-in viewer: the recent history, and one union of the
+    other per-viewer lists."""
+    from accounts.models import Block, Follow
     from moderation.models import Report
     from videos.models import NotInterested, VideoView
 
     videos = set(exclude_ids)
     creators: set[int] = set()
+    followed: set[int] = set()
     if user is not None and user.is_authenticated:
         creators.add(user.pk)
         videos.update(
@@ -77,20 +84,24 @@ def _exclusions(user, session_key: str, exclude_ids) -> tuple[set[int], set[int]
             .order_by("-last_seen_at")
             .values_list("video_id", flat=True)[:SEEN_WINDOW]
         )
-        videos.update(NotInterested.objects.filter(user=user).values_list("video_id", flat=True))
         video_ct = ContentType.objects.get_for_model(Video)
-        videos.update(Report.objects.filter(reporter=user, content_type=video_ct).values_list("object_id", flat=True))
-        for blocker, blocked in Block.objects.filter(Q(blocker=user) | Q(blocked=user)).values_list(
-            "blocker", "blocked"
-        ):
-            creators.add(blocked if blocker == user.pk else blocker)
+        lists = (
+            NotInterested.objects.filter(user=user).values_list(Value("video"), "video_id"),
+            Report.objects.filter(reporter=user, content_type=video_ct).values_list(Value("video"), "object_id"),
+            Block.objects.filter(blocker=user).values_list(Value("creator"), "blocked_id"),
+            Block.objects.filter(blocked=user).values_list(Value("creator"), "blocker_id"),
+            Follow.objects.filter(follower=user).values_list(Value("follow"), "followee_id"),
+        )
+        into = {"video": videos, "creator": creators, "follow": followed}
+        for what, pk in lists[0].union(*lists[1:], all=True):
+            into[what].add(int(pk))
     elif session_key:
         videos.update(
             VideoView.objects.filter(viewer_key=f"s:{session_key}")
             .order_by("-last_seen_at")
             .values_list("video_id", flat=True)[:SEEN_WINDOW]
         )
-    return videos, creators
+    return videos, creators, followed - creators
 
 
 def _top(keys, scores, n):
@@ -207,18 +218,13 @@ def _priors(model) -> dict:
 
 def feed_for_viewer(*, user, session_key: str, exclude_ids: set[int], limit: int = 10) -> list[FeedItem]:
     """One page of the For You feed, never containing a video in `exclude_ids`."""
-    from accounts.models import Follow
-    from videos.models import Category
-
     params = settings_params()
     model = store.active_model()
     rng = np.random.default_rng()
     signed_in = user is not None and user.is_authenticated
     profile = ViewerProfile.objects.filter(user=user).first() if signed_in else None
     state = profile_state(profile) if profile else ranking.new_profile_state()
-    excluded_videos, excluded_creators = _exclusions(user, session_key, exclude_ids or ())
-    followed = set(Follow.objects.filter(follower=user).values_list("followee_id", flat=True)) if signed_in else set()
-    followed -= excluded_creators
+    excluded_videos, excluded_creators, followed = _exclusions(user, session_key, exclude_ids or ())
     cold = not state["recent"] and not any(v > 0 for v in state["category_weights"].values())
 
     sources = _candidates(model, state, params, followed, excluded_videos)
@@ -279,32 +285,35 @@ def feed_for_viewer(*, user, session_key: str, exclude_ids: set[int], limit: int
     backfill += _newest_fill(short, taken, excluded_creators, per_creator, params, limit * 8)
     shown = [v.pk for v, _ in chosen] + [v.pk for v in backfill] + [v.pk for v in explore]
     objects = Video.objects.select_related("creator").in_bulk(shown)
-    names = dict(
-        Category.objects.filter(pk__in={c for v, _ in chosen for c in cats.get(v.pk, [])}).values_list("pk", "name")
-    )
+    missing = [pk for pk in shown if pk not in cats]
+    if missing:
+        cats.update(_categories_of(missing))
+    table = category_table()
+    names = {pk: c.name for pk, c in table.items()}
     anchor_titles = _anchor_titles(model, state, [videos[i] for _, i in chosen], parts, [i for _, i in chosen], params)
 
     # A video deleted between the queries above is simply left out.
     chosen = [(v, i) for v, i in chosen if v.pk in objects]
     backfill = [v for v in backfill if v.pk in objects]
     explore = [v for v in explore if v.pk in objects]
+
+    def item(pk, slot, reason):
+        card_cats = sorted((table[c] for c in cats.get(pk, ()) if c in table), key=lambda c: (c.position, c.name))
+        video = objects[pk]
+        return FeedItem(video, slot, reason, categories=card_cats, following=video.creator_id in followed)
+
     page = [
-        FeedItem(video=objects[v.pk], slot=slot, reason=reason)
+        item(v.pk, slot, reason)
         for v, i in chosen
         for slot, reason in [
             _slot_and_reason(objects[v.pk], i, sources, parts, state, cats, names, anchor_titles, followed, cold)
         ]
     ]
-    page += [FeedItem(video=objects[v.pk], slot="trending", reason="Recently posted.") for v in backfill]
+    page += [item(v.pk, "trending", "Recently posted.") for v in backfill]
     # Exploration slots sit at fixed places in the page (3rd, 7th, ...), not bunched at the end.
     for n, video in enumerate(explore):
         where = min(2 + 4 * n, len(page))
-        page.insert(
-            where,
-            FeedItem(
-                video=objects[video.pk], slot="explore", reason="New and being tried out: few people have seen it yet."
-            ),
-        )
+        page.insert(where, item(video.pk, "explore", "New and being tried out: few people have seen it yet."))
     return page[:limit]
 
 

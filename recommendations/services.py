@@ -26,9 +26,22 @@ WORD = re.compile(r"[^\W_]{3,}", re.UNICODE)
 VTT_NOISE = re.compile(r"^(WEBVTT.*|\d+|[\d:.]+ --> [\d:.]+.*)$")
 
 
+# Every feed page and profile update reads the knobs; each process keeps them a few seconds.
+# Saving the row clears this process's copy at once (signal), other workers' within the TTL.
+SETTINGS_TTL_S = 5.0
+_settings_memo: dict = {"at": -1e9, "params": None}
+
+
 def settings_params() -> dict:
-    row = RecommenderSettings.objects.filter(pk=1).first()
-    return (row or RecommenderSettings()).as_params()
+    now = time.monotonic()
+    if _settings_memo["params"] is None or now - _settings_memo["at"] > SETTINGS_TTL_S:
+        row = RecommenderSettings.objects.filter(pk=1).first()
+        _settings_memo.update(at=now, params=(row or RecommenderSettings()).as_params())
+    return dict(_settings_memo["params"])
+
+
+def settings_forget(**_signal_kwargs) -> None:
+    _settings_memo["params"] = None
 
 
 def recommender_settings_get() -> RecommenderSettings:
@@ -141,7 +154,8 @@ def profile_on_event(*, event) -> None:
     category_ids = list(
         Video.categories.through.objects.filter(video_id=event.video_id).values_list("category_id", flat=True)
     )
-    with transaction.atomic():
+    # Usually inside the event's own transaction: no savepoint of its own is needed.
+    with transaction.atomic(savepoint=False):
         profile, _ = ViewerProfile.objects.select_for_update().get_or_create(user_id=event.user_id)
         state = profile_state(profile)
         ranking.profile_apply(

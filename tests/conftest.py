@@ -137,3 +137,14 @@ def save_artifact(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=False)
     return path
+
+
+@pytest.fixture(autouse=True)
+def fresh_process_memos():
+    """Per-process memos (the recommender's knobs, the category table) start empty in every
+    test: a rolled-back change sends no signal to clear them."""
+    from recommendations.services import settings_forget
+    from videos.selectors import category_table_forget
+
+    settings_forget()
+    category_table_forget()

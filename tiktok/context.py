@@ -1,6 +1,7 @@
 """Template context shared by every page."""
 
 from django.conf import settings
+from django.utils.functional import SimpleLazyObject
 
 
 def site(request):
@@ -12,4 +13,6 @@ def site(request):
         "csp_nonce": getattr(request, "csp_nonce", ""),
         "unread_notifications": unread,
         "upload_max_bytes": settings.UPLOAD_MAX_BYTES,
+        # "https://host" for absolute links (share buttons, OpenGraph), worked out once a page.
+        "site_root": SimpleLazyObject(lambda: f"{request.scheme}://{request.get_host()}"),
     }

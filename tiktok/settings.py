@@ -119,7 +119,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # is shared (the database cache), never process-local memory.
 REDIS_URL = envstr("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": {"BACKEND": "tiktok.cache.ReusingRedisCache", "LOCATION": REDIS_URL}}
     # Sessions read from Redis, written through to the database (they survive a Redis restart).
     SESSION_ENGINE = "tiktok.sessions"
 else:

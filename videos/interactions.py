@@ -302,26 +302,36 @@ def not_interested_mark(*, user, video: Video, slot: str = "", session_key: str 
     _event(user=user, session_key=session_key, video=video, kind="not_interested", slot=slot)
 
 
+def _view_seen_again(*, key: str, video: Video) -> bool:
+    """Refresh the history's time of an existing view; False when this viewer has none yet."""
+    return bool(VideoView.objects.filter(video=video, viewer_key=key).update(last_seen_at=timezone.now()))
+
+
+def _view_insert(*, key: str, user, video: Video) -> bool:
+    """Inside a transaction that already raised the video's view_count (the counter's row lock
+    before the child insert, see _set_flag): add the view row, or take the count back when a
+    concurrent first play of the same viewer won."""
+    uid = user.pk if user is not None and user.is_authenticated else None
+    try:
+        with transaction.atomic():
+            VideoView.objects.create(video=video, viewer_key=key, user_id=uid)
+    except IntegrityError:
+        Video.objects.filter(pk=video.pk).update(view_count=F("view_count") - 1)
+        return False
+    return True
+
+
 def view_record(*, user, session_key: str, video: Video) -> bool:
     """Count a view once per viewer (signed-in user or session); later plays refresh the
     history's timestamp. Returns whether this was a new view."""
     key = viewer_key(user=user, session_key=session_key)
-    uid = user.pk if user is not None and user.is_authenticated else None
-    updated = VideoView.objects.filter(video=video, viewer_key=key).update(last_seen_at=timezone.now())
-    if updated:
+    if _view_seen_again(key=key, video=video):
         return False
 
     def run():
         with transaction.atomic():
-            # The counter's row lock before the child insert (see _set_flag).
             Video.objects.filter(pk=video.pk).update(view_count=F("view_count") + 1)
-            try:
-                with transaction.atomic():
-                    VideoView.objects.create(video=video, viewer_key=key, user_id=uid)
-            except IntegrityError:  # a concurrent first play of the same viewer won
-                Video.objects.filter(pk=video.pk).update(view_count=F("view_count") - 1)
-                return False
-            return True
+            return _view_insert(key=key, user=user, video=video)
 
     return _retry_on_lock(run)
 
@@ -365,7 +375,7 @@ def _number(raw, name: str) -> float:
 def events_record(*, user, session_key: str, public_id: str, kind: str, watch_seconds=None, completion=None, slot=""):
     """Validate and store one event the player sent, update the video's aggregates, and feed
     the viewer's profile. Forged values are refused whole, nothing stored."""
-    from videos.selectors import watchable_videos
+    from videos.selectors import blocked_between_creator, watchable_videos
 
     if not session_key and (user is None or not user.is_authenticated):
         raise Refused("No session.", status=403)
@@ -379,10 +389,15 @@ def events_record(*, user, session_key: str, public_id: str, kind: str, watch_se
     key = viewer_key(user=user, session_key=session_key)
     if rate_limit_hit(key=f"events:{key}", limit=_setting("EVENTS_RATE_PER_MINUTE", 240), window_s=60):
         raise Refused("Too many events; slow down.", status=429)
-    video = watchable_videos().filter(public_id=str(public_id)[:40]).select_related("creator").first()
-    if video is None:
-        raise Refused("No such video.", status=404)
-    if user is not None and user.is_authenticated and is_blocked_between(user=user, other=video.creator):
+    # One query: the few columns needed, and whether a block stands between viewer and creator.
+    video = (
+        watchable_videos()
+        .filter(public_id=str(public_id)[:40])
+        .only("pk", "creator_id", "duration")
+        .annotate(blocked=blocked_between_creator(user=user))
+        .first()
+    )
+    if video is None or video.blocked:
         raise Refused("No such video.", status=404)
     duration = video.duration or 0.0
     if seconds < 0 or ratio < 0:
@@ -403,13 +418,21 @@ def events_record(*, user, session_key: str, public_id: str, kind: str, watch_se
         },
     }.get(kind)
 
+    # A play is also a view: counted once per viewer; later plays refresh the history's time.
+    first_view = kind == "play" and not _view_seen_again(key=key, video=video)
+
     def run():
         with transaction.atomic():
             # The video row's exclusive lock first: inserting the event takes a shared lock on
             # it (the foreign key), and two requests that each held that shared lock and then
             # asked for the exclusive one would deadlock on InnoDB.
-            if bump:
-                Video.objects.filter(pk=video.pk).update(**bump)
+            counters = dict(bump or {})
+            if first_view:
+                counters["view_count"] = F("view_count") + 1
+            if counters:
+                Video.objects.filter(pk=video.pk).update(**counters)
+            if first_view:
+                _view_insert(key=key, user=user, video=video)
             return _event(
                 user=user,
                 session_key=session_key,
@@ -420,10 +443,7 @@ def events_record(*, user, session_key: str, public_id: str, kind: str, watch_se
                 completion=ratio,
             )
 
-    event = _retry_on_lock(run)
-    if kind == "play":
-        view_record(user=user, session_key=session_key, video=video)
-    return event
+    return _retry_on_lock(run)
 
 
 def video_events_summary(*, video: Video) -> dict[str, int]:

@@ -66,6 +66,22 @@ def is_blocked_between(*, user, other) -> bool:
     return Block.objects.filter(Q(blocker=user, blocked=other) | Q(blocker=other, blocked=user)).exists()
 
 
+def blocked_between_creator(*, user):
+    """An expression for annotating videos: True where a block stands between this viewer and
+    the video's creator (False for anonymous viewers)."""
+    from django.db.models import BooleanField, Exists, OuterRef
+
+    from accounts.models import Block
+
+    if user is None or not user.is_authenticated:
+        return Value(False, output_field=BooleanField())
+    return Exists(
+        Block.objects.filter(
+            Q(blocker=user, blocked=OuterRef("creator_id")) | Q(blocker=OuterRef("creator_id"), blocked=user)
+        )
+    )
+
+
 def visible_to(qs: QuerySet[Video], *, user) -> QuerySet[Video]:
     blocked = blocked_user_ids(user=user)
     return qs.exclude(creator_id__in=blocked) if blocked else qs
@@ -80,12 +96,13 @@ def video_for_actor(*, public_id: str, user) -> Video | None:
 
 
 def with_card_relations(qs: QuerySet[Video]) -> QuerySet[Video]:
-    return qs.select_related("creator").prefetch_related("categories", "hashtags")
+    return qs.select_related("creator").prefetch_related("categories")
 
 
-def viewer_flags(*, user, videos) -> dict[str, set[int]]:
-    """Batch "liked / favourited by me" and "I follow the creator" for a page of cards:
-    three queries however many cards there are."""
+def viewer_flags(*, user, videos, followed: set[int] | None = None) -> dict[str, set[int]]:
+    """Batch "liked / favourited by me" and "I follow the creator" for a page of cards: one
+    query however many cards there are (`followed`, when the caller knows it, spares the
+    follow lookup)."""
     from accounts.models import Follow
     from videos.models import Favourite, Like
 
@@ -95,12 +112,43 @@ def viewer_flags(*, user, videos) -> dict[str, set[int]]:
         return flags
     ids = [v.pk for v in videos]
     creators = {v.creator_id for v in videos}
-    flags["liked"] = set(Like.objects.filter(user=user, video_id__in=ids).values_list("video_id", flat=True))
-    flags["favourited"] = set(Favourite.objects.filter(user=user, video_id__in=ids).values_list("video_id", flat=True))
-    flags["following"] = set(
-        Follow.objects.filter(follower=user, followee_id__in=creators).values_list("followee_id", flat=True)
-    )
+    parts = [
+        Like.objects.filter(user=user, video_id__in=ids).values_list(Value("liked"), "video_id"),
+        Favourite.objects.filter(user=user, video_id__in=ids).values_list(Value("favourited"), "video_id"),
+    ]
+    if followed is None:
+        parts.append(
+            Follow.objects.filter(follower=user, followee_id__in=creators).values_list(
+                Value("following"), "followee_id"
+            )
+        )
+    else:
+        flags["following"] = creators & followed
+    for flag, pk in parts[0].union(*parts[1:], all=True):
+        flags[flag].add(int(pk))
     return flags
+
+
+# Categories are few and rarely edited: each process keeps the table for a minute, and saving
+# or deleting one clears this process's copy (signal).
+CATEGORY_TTL_S = 60.0
+_category_memo: dict = {"at": -1e9, "rows": None}
+
+
+def category_table() -> dict:
+    """Every category by id (active or not: a video keeps showing the ones it has)."""
+    import time
+
+    from videos.models import Category
+
+    now = time.monotonic()
+    if _category_memo["rows"] is None or now - _category_memo["at"] > CATEGORY_TTL_S:
+        _category_memo.update(at=now, rows={c.pk: c for c in Category.objects.all()})
+    return _category_memo["rows"]
+
+
+def category_table_forget(**_signal_kwargs) -> None:
+    _category_memo["rows"] = None
 
 
 def following_videos(*, user, offset: int = 0, limit: int = 10) -> list[Video]:

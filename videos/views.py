@@ -46,9 +46,12 @@ def _back(request, default: str) -> HttpResponseRedirect:
     return HttpResponseRedirect(target)
 
 
-def _cards(request, videos, *, slots=None, reasons=None) -> list[dict]:
+def _cards(request, videos, *, slots=None, reasons=None, categories=None, followed=None) -> list[dict]:
+    """One dict per card. `categories` (per position) and `followed` (creator ids) are passed
+    when the caller has them already; otherwise they come from the videos' prefetched
+    categories and one flags query."""
     videos = list(videos)
-    flags = selectors.viewer_flags(user=request.user, videos=videos)
+    flags = selectors.viewer_flags(user=request.user, videos=videos, followed=followed)
     cards = []
     for i, video in enumerate(videos):
         cards.append(
@@ -56,6 +59,7 @@ def _cards(request, videos, *, slots=None, reasons=None) -> list[dict]:
                 "video": video,
                 "slot": (slots or {}).get(i, ""),
                 "reason": (reasons or {}).get(i, ""),
+                "categories": categories[i] if categories is not None else list(video.categories.all()),
                 "liked": video.pk in flags["liked"],
                 "favourited": video.pk in flags["favourited"],
                 "following": video.creator_id in flags["following"],
@@ -64,30 +68,23 @@ def _cards(request, videos, *, slots=None, reasons=None) -> list[dict]:
     return cards
 
 
-def _with_relations(items):
-    """Attach categories and hashtags to the feed's videos in two queries."""
-    from django.db.models import prefetch_related_objects
-
-    videos = [item.video for item in items]
-    prefetch_related_objects(videos, "categories", "hashtags")
-    return videos
-
-
 def _feed_page(request, seen_public_ids: list[str]):
     exclude = set()
     if seen_public_ids:
         exclude = set(Video.objects.filter(public_id__in=seen_public_ids).values_list("pk", flat=True))
+    # feed_for_viewer leaves out creators blocked either way, the viewer's own videos and
+    # everything the viewer has seen or turned down.
     items = feed_for_viewer(
         user=request.user, session_key=_session_key(request), exclude_ids=exclude, limit=_page_size()
     )
-    blocked = selectors.blocked_user_ids(user=request.user)
-    items = [item for item in items if item.video.creator_id not in blocked]
-    videos = _with_relations(items)
+    videos = [item.video for item in items]
     cards = _cards(
         request,
         videos,
         slots={i: item.slot for i, item in enumerate(items)},
         reasons={i: item.reason for i, item in enumerate(items)},
+        categories=[item.categories for item in items],
+        followed={item.video.creator_id for item in items if item.following},
     )
     seen = (seen_public_ids + [v.public_id for v in videos])[-MAX_SEEN:]
     return cards, seen
