@@ -39,6 +39,8 @@ from django.contrib.auth.hashers import make_password
 hashed = make_password('$PASSWORD')
 User.objects.bulk_create([User(username=f'viewer{i}', email=f'viewer{i}@example.com', password=hashed) for i in range($USERS)], ignore_conflicts=True)
 "
+# The nightly recommender model, as the schedule trains it in production.
+$PY manage.py train_recommender >&2
 
 WORKERS=$(( 2 * $(nproc) + 1 ))
 echo "starting gunicorn with $WORKERS workers on 127.0.0.1:$PORT…" >&2

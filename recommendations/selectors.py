@@ -30,6 +30,26 @@ FRESH_TTL_S = 30.0
 # Scoring needs only these columns; whole Video objects are built for the ten that are shown.
 FIELDS = ("pk", "creator_id", "published_at", "like_count", "impression_count", "completion_sum", "play_count")
 Row = namedtuple("Row", FIELDS)
+# What a feed card shows of a video and its creator (a full row is twice as slow to build).
+CARD_FIELDS = (
+    "public_id",
+    "creator_id",
+    "title",
+    "description",
+    "visibility",
+    "duration",
+    "captions_vtt",
+    "published_at",
+    "view_count",
+    "like_count",
+    "comment_count",
+    "favourite_count",
+    "share_count",
+    "creator__username",
+    "creator__display_name",
+    "creator__profile_state",
+    "creator__avatar",
+)
 _fresh_cache = {"at": -1e9, "ids": []}
 _fresh_lock = threading.Lock()
 
@@ -284,7 +304,7 @@ def feed_for_viewer(*, user, session_key: str, exclude_ids: set[int], limit: int
     short = limit - len(chosen) - len(backfill) - len(explore)
     backfill += _newest_fill(short, taken, excluded_creators, per_creator, params, limit * 8)
     shown = [v.pk for v, _ in chosen] + [v.pk for v in backfill] + [v.pk for v in explore]
-    objects = Video.objects.select_related("creator").in_bulk(shown)
+    objects = Video.objects.select_related("creator").only(*CARD_FIELDS).in_bulk(shown)
     missing = [pk for pk in shown if pk not in cats]
     if missing:
         cats.update(_categories_of(missing))
@@ -401,25 +421,24 @@ def _anchor_titles(model, state, videos, parts, idx, params) -> dict[int, str]:
     positive = anchor_w > 0
     anchor_ids, anchor_w = anchor_ids[positive], anchor_w[positive]
     a_pos = model.positions(anchor_ids)
+    has_text = len(model.arrays.get("text_video_ids", ())) > 0
+    a_text = ranking.text_positions(model, anchor_ids) if has_text else np.full(len(anchor_ids), -1)
     for video, i in zip(videos, idx, strict=True):
         if parts["collab"][i] <= 0 and parts["text"][i] <= 0:
             continue
         use_text = parts["collab"][i] <= 0
+        if use_text:
+            target, positions = ranking.text_positions(model, [video.pk])[0], a_text
+            indptr, neighbours, similarity = (model.arrays[k] for k in ("text_indptr", "text_idx", "text_sim"))
+        else:
+            target, positions = model.positions([video.pk])[0], a_pos
+            indptr, neighbours, similarity = (model.arrays[k] for k in ("nbr_indptr", "nbr_idx", "nbr_sim"))
         best_score, best_anchor = 0.0, None
-        for aid, ap, w in zip(anchor_ids, a_pos, anchor_w, strict=True):
-            if use_text:
-                tp = ranking.text_positions(model, [aid])[0]
-                if tp < 0:
-                    continue
-                lo, hi = model.arrays["text_indptr"][tp], model.arrays["text_indptr"][tp + 1]
-                target = ranking.text_positions(model, [video.pk])[0]
-                nbrs, sims = model.arrays["text_idx"][lo:hi], model.arrays["text_sim"][lo:hi]
-            else:
-                if ap < 0:
-                    continue
-                lo, hi = model.arrays["nbr_indptr"][ap], model.arrays["nbr_indptr"][ap + 1]
-                target = model.positions([video.pk])[0]
-                nbrs, sims = model.arrays["nbr_idx"][lo:hi], model.arrays["nbr_sim"][lo:hi]
+        for aid, ap, w in zip(anchor_ids, positions, anchor_w, strict=True):
+            if ap < 0:
+                continue
+            lo, hi = indptr[ap], indptr[ap + 1]
+            nbrs, sims = neighbours[lo:hi], similarity[lo:hi]
             hit = np.nonzero(nbrs == target)[0]
             if len(hit) and w * sims[hit[0]] > best_score:
                 best_score, best_anchor = w * sims[hit[0]], int(aid)
