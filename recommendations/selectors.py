@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from recommendations import ranking, store
 from recommendations.models import ViewerProfile
-from recommendations.services import profile_state, settings_forget, settings_params
+from recommendations.services import profile_state, session_profile_state, settings_forget, settings_params
 from videos.models import Video
 from videos.selectors import category_table, listable_videos
 
@@ -242,8 +242,11 @@ def feed_for_viewer(*, user, session_key: str, exclude_ids: set[int], limit: int
     model = store.active_model()
     rng = np.random.default_rng()
     signed_in = user is not None and user.is_authenticated
-    profile = ViewerProfile.objects.filter(user=user).first() if signed_in else None
-    state = profile_state(profile) if profile else ranking.new_profile_state()
+    if signed_in:
+        profile = ViewerProfile.objects.filter(user=user).first()
+        state = profile_state(profile) if profile else ranking.new_profile_state()
+    else:  # a signed-out viewer's profile lives with their session
+        state = session_profile_state(session_key) or ranking.new_profile_state()
     excluded_videos, excluded_creators, followed = _exclusions(user, session_key, exclude_ids or ())
     cold = not state["recent"] and not any(v > 0 for v in state["category_weights"].values())
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -142,11 +143,30 @@ def profile_state(profile: ViewerProfile) -> dict:
     }
 
 
+def _session_profile_key(session_key: str) -> str:
+    return f"rec:session-profile:{session_key}"
+
+
+def session_profile_state(session_key: str) -> dict | None:
+    """A signed-out viewer's profile state, kept in the shared cache for as long as a session
+    lives; None when there is none (or the cache is down: the feed then starts cold)."""
+    if not session_key:
+        return None
+    try:
+        return cache.get(_session_profile_key(session_key))
+    except Exception as exc:
+        log.warning("session profile unavailable: %s", exc)
+        return None
+
+
 def profile_on_event(*, event) -> None:
     """Fold one engagement event into the viewer's profile inside the request that recorded it,
-    so the next page reflects it. Three queries: settings, the video's categories, the profile
-    (read with a row lock, then written)."""
-    if event.user_id is None or event.kind not in ranking.POSITIVE_KINDS | ranking.NEGATIVE_KINDS | {"watch"}:
+    so the next page reflects it. Signed in: three queries (the video's categories, the profile
+    read with a row lock, then written). Signed out: the session's profile in the cache (two
+    events of one session at the same instant may lose one update; nothing else shares it)."""
+    if event.kind not in ranking.POSITIVE_KINDS | ranking.NEGATIVE_KINDS | {"watch"}:
+        return
+    if event.user_id is None and not event.session_key:
         return
     from videos.models import Video
 
@@ -154,19 +174,27 @@ def profile_on_event(*, event) -> None:
     category_ids = list(
         Video.categories.through.objects.filter(video_id=event.video_id).values_list("category_id", flat=True)
     )
+    change = {
+        "video_id": event.video_id,
+        "category_ids": category_ids,
+        "kind": event.kind,
+        "completion": event.completion,
+        "slot": event.slot,
+        "params": params,
+    }
+    if event.user_id is None:
+        state = session_profile_state(event.session_key) or ranking.new_profile_state()
+        ranking.profile_apply(state, **change)
+        try:
+            cache.set(_session_profile_key(event.session_key), state, timeout=settings.SESSION_COOKIE_AGE)
+        except Exception as exc:
+            log.warning("session profile not saved: %s", exc)
+        return
     # Usually inside the event's own transaction: no savepoint of its own is needed.
     with transaction.atomic(savepoint=False):
         profile, _ = ViewerProfile.objects.select_for_update().get_or_create(user_id=event.user_id)
         state = profile_state(profile)
-        ranking.profile_apply(
-            state,
-            video_id=event.video_id,
-            category_ids=category_ids,
-            kind=event.kind,
-            completion=event.completion,
-            slot=event.slot,
-            params=params,
-        )
+        ranking.profile_apply(state, **change)
         for key, value in state.items():
             setattr(profile, key, value)
         profile.event_count += 1

@@ -112,3 +112,41 @@ def test_excluded_videos_never_appear_and_a_session_never_repeats(world, make_us
             assert item.reason
         session += [item.video.pk for item in items]
     assert len(session) == len(set(session))
+
+
+def test_a_signed_out_viewers_events_shape_their_sessions_next_page(world):
+    from django.contrib.auth.models import AnonymousUser
+
+    from recommendations.services import profile_on_event
+    from videos.models import EngagementEvent
+
+    cats, _people, _videos, by_cat = world
+    anonymous, target = AnonymousUser(), cats[2].pk
+    before = page_categories(feed_for_viewer(user=anonymous, session_key="s-watcher", exclude_ids=set()))[target]
+    for video in by_cat[target][:4]:
+        for kind in ("watch", "replay"):
+            event = EngagementEvent.objects.create(
+                session_key="s-watcher", video=video, kind=kind, completion=1.0, slot="ranked"
+            )
+            profile_on_event(event=event)
+    after = feed_for_viewer(user=anonymous, session_key="s-watcher", exclude_ids=set())
+    assert page_categories(after)[target] > before
+    assert page_categories([i for i in after if i.slot == "ranked"])[target] >= 5
+    assert any("Because you watch" in i.reason or "which you enjoyed" in i.reason for i in after)
+    # Another session is untouched: still the cold-start page.
+    other = feed_for_viewer(user=anonymous, session_key="s-other", exclude_ids=set())
+    assert not any("you watch" in i.reason or "you enjoyed" in i.reason for i in other)
+
+
+def test_the_player_beacon_of_a_signed_out_viewer_reaches_their_next_feed_page(world, client):
+    cats, _people, _videos, by_cat = world
+    target = cats[2]
+    assert client.get("/").status_code == 200  # the first page starts the session
+    for video in by_cat[target.pk][:4]:
+        data = {"video": video.public_id, "kind": "watch", "slot": "ranked", "completion": "1.0"}
+        data["watch_seconds"] = f"{video.duration or 0:.1f}"
+        assert client.post("/events/", data).status_code == 204
+        replay = {"video": video.public_id, "kind": "replay", "slot": "ranked"}
+        assert client.post("/events/", replay).status_code == 204
+    page = client.get("/feed/more/", headers={"HX-Request": "true"}).content.decode()
+    assert f"Because you watch {target.name}" in page or "which you enjoyed" in page
