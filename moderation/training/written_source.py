@@ -489,6 +489,56 @@ OK = [
     "the journalist reported from the front line where shelling killed three civilians",
 ]
 
+# Added later, and iterated after everything above so the earlier families keep their variants:
+# threats aimed at the reader that say little outright (the first model published several),
+# and everyday speech that uses violent words harmlessly (the first model held some).
+V_MORE = [
+    "I know where you live and I'm coming for you tonight",
+    "you're dead meat when I catch you",
+    "I'm going to beat you until you can't walk",
+    "watch your back, I'll hurt your family",
+    "sleep with one eye open, I'm coming for you",
+    "I'll make sure you never post again, I know your address",
+    "meet me outside and I'll put you in the hospital",
+    "one more word and I'll slit your throat",
+    "you won't see it coming, I'm going to end you",
+    "I'll be waiting outside your work with a bat",
+    "enjoy your last week alive",
+    "I will kill you",
+    "I'm going to find out where you live and make you bleed",
+    "I swear I'll run you over next time I see you",
+    "your kids walk home alone, don't they? be a shame if something happened to them",
+    "I'm going to break every bone in your body",
+    "start running, because when I find you you're done",
+    "I'll choke you until you stop breathing",
+    "we know your address, we're coming for you and your wife",
+    "delete this or I'll come to your house and hurt you",
+    "I'll smash your face in when I see you at school",
+    "you'll be six feet under by friday",
+]
+OK_MORE = [
+    "this recipe killed it, amazing",
+    "I'm dead, this is the funniest thing I've seen all week",
+    "you slayed this look, absolutely killing it",
+    "shoot me a message if you want the pattern",
+    "I could kill for a coffee right now",
+    "this workout is murdering my legs but I love it",
+    "the bass on this track hits so hard",
+    "he knocked it out of the park with this edit",
+    "she destroyed that song, what a voice",
+    "the ending of this episode killed me, I cried so much",
+    "I'm coming for your high score tonight, watch out",
+    "I'll find you in the game lobby and we can team up",
+    "break a leg at your show tonight!",
+    "that plot twist was a knife to the heart",
+    "my cat attacks my feet every morning, so cute",
+    "the final boss fight was brutal, took me 40 tries",
+    "this comedian absolutely murdered the crowd",
+    "see you at the gym tomorrow, leg day is going to kill us",
+    "I'm going to beat your record next week, just wait",
+    "you're going to crush your exam, good luck",
+]
+
 OPENERS = ["", "", "", "lol ", "ngl ", "honestly ", "bro ", "@user ", "omg ", "fr ", "lmao ", "listen, ", "tbh "]
 CLOSERS = ["", "", "", " 💀", " !!!", " fr", " smh", " 😂", " lol", ".", " #fyp", " 🔥", " ...", " 🙄"]
 SLANG = [
@@ -554,8 +604,9 @@ def families():
     spec = [
         (S, {"S": 1}), (S3, {"S": 1, "S3": 1}), (V, {"V": 1}), (V2, {"V": 1, "V2": 1}),
         (H, {"H": 1}), (H2, {"H": 1, "H2": 1, "V": 1}), (HR, {"HR": 1}), (SH, {"SH": 1}), (OK, {}),
+        (V_MORE, {"V": 1}), (OK_MORE, {}),
     ]  # fmt: skip
-    names = ["S", "S3", "V", "V2", "H", "H2", "HR", "SH", "OK"]
+    names = ["S", "S3", "V", "V2", "H", "H2", "HR", "SH", "OK", "Vb", "OKb"]
     for (cores, labels), name in zip(spec, names, strict=True):
         for k, core in enumerate(cores):
             extra = dict(labels)
@@ -565,7 +616,7 @@ def families():
             if name == "HR" and re.search(r"coming for you|beat the shit|punch you", core):
                 extra["V"] = 1
             # A threat aimed at the reader is harassment as well as violence.
-            if name == "V" and re.search(r"\b(you|your)\b", core, re.I):
+            if name in ("V", "Vb") and re.search(r"\b(you|your)\b", core, re.I):
                 extra["HR"] = 1
             yield f"{name}-{k}", core, {c: extra.get(c, 0) for c in CATEGORIES}, cores
 
