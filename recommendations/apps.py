@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_delete, post_save
 
 
 class RecommendationsConfig(AppConfig):
@@ -7,7 +6,6 @@ class RecommendationsConfig(AppConfig):
 
     def ready(self):
         from recommendations.models import RecommenderSettings
-        from recommendations.services import settings_forget
+        from recommendations.services import settings_memo
 
-        post_save.connect(settings_forget, sender=RecommenderSettings, dispatch_uid="recommender-settings-saved")
-        post_delete.connect(settings_forget, sender=RecommenderSettings, dispatch_uid="recommender-settings-deleted")
+        settings_memo.forget_on_change(RecommenderSettings)

@@ -3,8 +3,6 @@ from the viewer's live profile and the nightly model's precomputed pools (a few 
 page, never a catalogue scan), scored by `ranking.score_for_profile`, with Thompson-sampling
 exploration slots and a true reason on each video."""
 
-import threading
-import time
 from collections import defaultdict, namedtuple
 from dataclasses import dataclass, field
 
@@ -15,7 +13,8 @@ from django.utils import timezone
 
 from recommendations import ranking, store
 from recommendations.models import ViewerProfile
-from recommendations.services import profile_state, session_profile_state, settings_forget, settings_params
+from recommendations.services import profile_state, session_profile_state, settings_memo, settings_params
+from tiktok.memo import ProcessMemo
 from videos.models import Video
 from videos.selectors import category_table, listable_videos
 
@@ -50,31 +49,30 @@ CARD_FIELDS = (
     "creator__profile_state",
     "creator__avatar",
 )
-_fresh_cache = {"at": -1e9, "ids": []}
-_fresh_lock = threading.Lock()
 
 
 def caches_clear() -> None:
     """Forget the per-process model, settings and fresh list (tests; a process that switched
     databases)."""
     store.forget()
-    settings_forget()
-    with _fresh_lock:
-        _fresh_cache.update(at=-1e9, ids=[])
+    settings_memo.forget()
+    fresh_memo.forget()
 
 
 def _rows(qs) -> list[Row]:
     return [Row(*t) for t in qs.values_list(*FIELDS)]
 
 
+def _newest_ids() -> list[int]:
+    return list(listable_videos().order_by("-published_at").values_list("pk", flat=True)[:FRESH_CANDIDATES])
+
+
+# The newest listable videos, shared by every viewer of this process for a few seconds.
+fresh_memo = ProcessMemo(_newest_ids, ttl_s=FRESH_TTL_S)
+
+
 def _fresh_ids() -> list[int]:
-    """The newest listable videos, shared by every viewer of this process for a few seconds."""
-    now = time.monotonic()
-    if now - _fresh_cache["at"] > FRESH_TTL_S:
-        ids = list(listable_videos().order_by("-published_at").values_list("pk", flat=True)[:FRESH_CANDIDATES])
-        with _fresh_lock:
-            _fresh_cache.update(at=now, ids=ids)
-    return _fresh_cache["ids"]
+    return fresh_memo.get()
 
 
 @dataclass

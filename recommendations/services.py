@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from recommendations import ranking, training
 from recommendations.models import RecommenderSettings, VideoContent, ViewerProfile
+from tiktok.memo import ProcessMemo
 
 log = logging.getLogger(__name__)
 KIND_CODES = ["watch", "replay", "like", "unlike", "comment", "share", "favourite", "follow", "skip", "not_interested"]
@@ -27,22 +28,17 @@ WORD = re.compile(r"[^\W_]{3,}", re.UNICODE)
 VTT_NOISE = re.compile(r"^(WEBVTT.*|\d+|[\d:.]+ --> [\d:.]+.*)$")
 
 
-# Every feed page and profile update reads the knobs; each process keeps them a few seconds.
-# Saving the row clears this process's copy at once (signal), other workers' within the TTL.
-SETTINGS_TTL_S = 5.0
-_settings_memo: dict = {"at": -1e9, "params": None}
+def _settings_load() -> dict:
+    row = RecommenderSettings.objects.filter(pk=1).first()
+    return (row or RecommenderSettings()).as_params()
+
+
+# Every feed page and profile update reads the knobs; each process keeps them for 5 s.
+settings_memo = ProcessMemo(_settings_load, ttl_s=5.0)
 
 
 def settings_params() -> dict:
-    now = time.monotonic()
-    if _settings_memo["params"] is None or now - _settings_memo["at"] > SETTINGS_TTL_S:
-        row = RecommenderSettings.objects.filter(pk=1).first()
-        _settings_memo.update(at=now, params=(row or RecommenderSettings()).as_params())
-    return dict(_settings_memo["params"])
-
-
-def settings_forget(**_signal_kwargs) -> None:
-    _settings_memo["params"] = None
+    return dict(settings_memo.get())
 
 
 def recommender_settings_get() -> RecommenderSettings:

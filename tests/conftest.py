@@ -143,8 +143,8 @@ def save_artifact(page, name: str) -> Path:
 def fresh_process_memos():
     """Per-process memos (the recommender's knobs, the category table) start empty in every
     test: a rolled-back change sends no signal to clear them."""
-    from recommendations.services import settings_forget
-    from videos.selectors import category_table_forget
+    from recommendations.services import settings_memo
+    from videos.selectors import category_memo
 
-    settings_forget()
-    category_table_forget()
+    settings_memo.forget()
+    category_memo.forget()

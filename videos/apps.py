@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_delete, post_save
 
 
 class VideosConfig(AppConfig):
@@ -7,7 +6,6 @@ class VideosConfig(AppConfig):
 
     def ready(self):
         from videos.models import Category
-        from videos.selectors import category_table_forget
+        from videos.selectors import category_memo
 
-        post_save.connect(category_table_forget, sender=Category, dispatch_uid="category-saved")
-        post_delete.connect(category_table_forget, sender=Category, dispatch_uid="category-deleted")
+        category_memo.forget_on_change(Category)

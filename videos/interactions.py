@@ -308,9 +308,9 @@ def _view_seen_again(*, key: str, video: Video) -> bool:
 
 
 def _view_insert(*, key: str, user, video: Video) -> bool:
-    """Inside a transaction that already raised the video's view_count (the counter's row lock
-    before the child insert, see _set_flag): add the view row, or take the count back when a
-    concurrent first play of the same viewer won."""
+    """A play's first view (see events_record). Inside a transaction that already raised the
+    video's view_count (the counter's row lock before the child insert, see _set_flag): add the
+    view row, or take the count back when a concurrent first play of the same viewer won."""
     uid = user.pk if user is not None and user.is_authenticated else None
     try:
         with transaction.atomic():
@@ -319,21 +319,6 @@ def _view_insert(*, key: str, user, video: Video) -> bool:
         Video.objects.filter(pk=video.pk).update(view_count=F("view_count") - 1)
         return False
     return True
-
-
-def view_record(*, user, session_key: str, video: Video) -> bool:
-    """Count a view once per viewer (signed-in user or session); later plays refresh the
-    history's timestamp. Returns whether this was a new view."""
-    key = viewer_key(user=user, session_key=session_key)
-    if _view_seen_again(key=key, video=video):
-        return False
-
-    def run():
-        with transaction.atomic():
-            Video.objects.filter(pk=video.pk).update(view_count=F("view_count") + 1)
-            return _view_insert(key=key, user=user, video=video)
-
-    return _retry_on_lock(run)
 
 
 # --- Engagement events ------------------------------------------------------------------------

@@ -3,6 +3,7 @@ what others may see; every read path starts from one of them."""
 
 from django.db.models import ExpressionWrapper, F, FloatField, Q, QuerySet, Value
 
+from tiktok.memo import ProcessMemo
 from videos.models import Video
 
 LISTABLE = Q(
@@ -129,26 +130,19 @@ def viewer_flags(*, user, videos, followed: set[int] | None = None) -> dict[str,
     return flags
 
 
-# Categories are few and rarely edited: each process keeps the table for a minute, and saving
-# or deleting one clears this process's copy (signal).
-CATEGORY_TTL_S = 60.0
-_category_memo: dict = {"at": -1e9, "rows": None}
+def _category_load() -> dict:
+    from videos.models import Category
+
+    return {c.pk: c for c in Category.objects.all()}
+
+
+# Categories are few and rarely edited: each process keeps the table for a minute.
+category_memo = ProcessMemo(_category_load, ttl_s=60.0)
 
 
 def category_table() -> dict:
     """Every category by id (active or not: a video keeps showing the ones it has)."""
-    import time
-
-    from videos.models import Category
-
-    now = time.monotonic()
-    if _category_memo["rows"] is None or now - _category_memo["at"] > CATEGORY_TTL_S:
-        _category_memo.update(at=now, rows={c.pk: c for c in Category.objects.all()})
-    return _category_memo["rows"]
-
-
-def category_table_forget(**_signal_kwargs) -> None:
-    _category_memo["rows"] = None
+    return category_memo.get()
 
 
 def following_videos(*, user, offset: int = 0, limit: int = 10) -> list[Video]:

@@ -32,6 +32,19 @@ def _open_comments(page, live_server, video):
     page.wait_for_selector(f"#ctext-{video.public_id}")
 
 
+def _comments_seen_by(browser, live_server, user, video, *, waiting_for: str) -> str:
+    """The comment list as `user` sees it on a phone, once a comment with `waiting_for` shows."""
+    ctx = browser.new_context(viewport={"width": 414, "height": 860})
+    page = ctx.new_page()
+    page.set_default_timeout(20_000)
+    _sign_in(ctx, live_server, user)
+    _open_comments(page, live_server, video)
+    page.wait_for_selector(f"#clist-{video.public_id} .comment:has-text('{waiting_for}')")
+    shown = page.inner_text(f"#clist-{video.public_id}")
+    ctx.close()
+    return shown
+
+
 def _post(page, video, text):
     before = page.locator(f"#clist-{video.public_id} .comment").count()
     page.fill(f"#ctext-{video.public_id}", text)
@@ -69,14 +82,8 @@ def test_a_moderator_approves_a_held_comment_and_others_then_see_it(live_server,
     assert Comment.objects.get(text=FRIENDLY).state == "published"
     ctx.close()
 
-    ctx = browser.new_context(viewport={"width": 414, "height": 860})
-    page = ctx.new_page()
-    page.set_default_timeout(20_000)
-    _sign_in(ctx, live_server, viewer)
-    _open_comments(page, live_server, video)
-    page.wait_for_selector(f"#clist-{video.public_id} .comment:has-text('lovely sunset')")
-    assert HOSTILE not in page.inner_text(f"#clist-{video.public_id}")
-    ctx.close()
+    shown = _comments_seen_by(browser, live_server, viewer, video, waiting_for="lovely sunset")
+    assert HOSTILE not in shown
 
     ctx = browser.new_context(viewport={"width": 1280, "height": 900})
     page = ctx.new_page()
@@ -99,10 +106,4 @@ def test_a_moderator_approves_a_held_comment_and_others_then_see_it(live_server,
     assert hostile.state == "published"
     assert [d.source for d in services.decisions_for(item=hostile)] == ["human", "auto"]
 
-    ctx = browser.new_context(viewport={"width": 414, "height": 860})
-    page = ctx.new_page()
-    page.set_default_timeout(20_000)
-    _sign_in(ctx, live_server, viewer)
-    _open_comments(page, live_server, video)
-    page.wait_for_selector(f"#clist-{video.public_id} .comment:has-text('worthless ugly loser')")
-    ctx.close()
+    assert HOSTILE in _comments_seen_by(browser, live_server, viewer, video, waiting_for="worthless ugly loser")

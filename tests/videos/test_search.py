@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from tests.factories import make_user, ready_video
-from videos.interactions import view_record
+from videos.interactions import events_record
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +45,7 @@ def test_category_and_hashtag_pages_list_listable_videos_in_both_orders(client, 
 
 def test_the_watch_history_lists_what_the_viewer_played(client, catalogue):
     viewer = make_user("viewer")
-    view_record(user=viewer, session_key="", video=catalogue["pasta"])
+    events_record(user=viewer, session_key="", public_id=catalogue["pasta"].public_id, kind="play")
     client.force_login(viewer)
     html = client.get(reverse("videos:history")).content.decode()
     assert catalogue["pasta"].public_id in html and catalogue["dance"].public_id not in html
