@@ -19,7 +19,7 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from loadgen import VIDEO_ID, sign_in  # noqa: E402
+from loadgen import VIDEO_ID, send, sign_in  # noqa: E402
 
 ACTIONS = ("feed", "event", "comments", "like")
 
@@ -43,22 +43,7 @@ class Server:
         self.sessions = [sign_in(self.base, name, password) for name in usernames]
 
     def request(self, action: str, session: requests.Session, rng: random.Random) -> int:
-        token = session.cookies.get("csrftoken")
-        headers = {"X-CSRFToken": token, "Referer": f"{self.base}/", "HX-Request": "true"}
-        video = rng.choice(self.video_ids)
-        if action == "feed":
-            response = session.get(f"{self.base}/feed/more/", headers=headers, timeout=30)
-        elif action == "event":
-            kind = rng.choice(["impression", "play", "watch"])
-            data = {"video": video, "kind": kind, "slot": "ranked", "csrfmiddlewaretoken": token}
-            if kind == "watch":
-                data.update(watch_seconds="1.5", completion="0.5")
-            response = session.post(f"{self.base}/events/", data=data, headers=headers, timeout=30)
-        elif action == "comments":
-            response = session.get(f"{self.base}/v/{video}/comments/", headers=headers, timeout=30)
-        else:
-            response = session.post(f"{self.base}/v/{video}/like/", headers=headers, timeout=30)
-        return response.status_code
+        return send(self.base, session, action, rng.choice(self.video_ids), rng, timeout=30).status_code
 
 
 def main():

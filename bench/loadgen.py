@@ -55,13 +55,28 @@ def sign_in(base: str, username: str, password: str) -> requests.Session:
     return session
 
 
+def send(base: str, session: requests.Session, action: str, video: str, rng, *, seen=(), timeout: float = 10.0):
+    """One request of the schedule, as the player and the pages send it."""
+    csrf = session.cookies.get("csrftoken")
+    headers = {"X-CSRFToken": csrf, "Referer": f"{base}/", "HX-Request": "true"}
+    if action == "feed":
+        return session.get(f"{base}/feed/more/", params={"seen": ",".join(seen)}, headers=headers, timeout=timeout)
+    if action == "event":
+        kind = rng.choice(["impression", "play", "watch"])
+        data = {"video": video, "kind": kind, "csrfmiddlewaretoken": csrf, "slot": "ranked"}
+        if kind == "watch":
+            data.update(watch_seconds="1.5", completion="0.5")
+        return session.post(f"{base}/events/", data=data, headers=headers, timeout=timeout)
+    if action == "comments":
+        return session.get(f"{base}/v/{video}/comments/", headers=headers, timeout=timeout)
+    return session.post(f"{base}/v/{video}/like/", headers=headers, timeout=timeout)
+
+
 def viewer(base, session, stats, deadline, video_ids, timeout):
     rng = random.Random()
     now = time.monotonic()
     due = {action: now + rng.uniform(0, period) for action, period in SCHEDULE.items()}
     seen: list[str] = []
-    csrf = session.cookies.get("csrftoken")
-    headers = {"X-CSRFToken": csrf, "Referer": f"{base}/", "HX-Request": "true"}
     while True:
         action = min(due, key=due.get)
         wait = due[action] - time.monotonic()
@@ -74,22 +89,10 @@ def viewer(base, session, stats, deadline, video_ids, timeout):
         start = time.monotonic()
         status = None
         try:
+            response = send(base, session, action, video, rng, seen=seen[-40:], timeout=timeout)
             if action == "feed":
-                response = session.get(
-                    f"{base}/feed/more/", params={"seen": ",".join(seen[-40:])}, headers=headers, timeout=timeout
-                )
                 found = VIDEO_ID.findall(response.text)
                 seen.extend(v for v in dict.fromkeys(found) if v not in seen)
-            elif action == "event":
-                kind = rng.choice(["impression", "play", "watch"])
-                data = {"video": video, "kind": kind, "csrfmiddlewaretoken": csrf, "slot": "ranked"}
-                if kind == "watch":
-                    data.update(watch_seconds="1.5", completion="0.5")
-                response = session.post(f"{base}/events/", data=data, headers=headers, timeout=timeout)
-            elif action == "comments":
-                response = session.get(f"{base}/v/{video}/comments/", headers=headers, timeout=timeout)
-            else:
-                response = session.post(f"{base}/v/{video}/like/", headers=headers, timeout=timeout)
             status = response.status_code
         except requests.RequestException:
             status = None
