@@ -11,15 +11,14 @@ Prints one line per action, last: `feed_ratio=… event_ratio=… comments_ratio
 """
 
 import argparse
+import asyncio
 import os
 import random
 import sys
 from pathlib import Path
 
-import requests
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from loadgen import VIDEO_ID, send, sign_in  # noqa: E402
+from loadgen import VIDEO_ID, Client, send, sign_in  # noqa: E402
 
 ACTIONS = ("feed", "event", "comments", "like")
 
@@ -35,15 +34,17 @@ def cpu_seconds(pid: int) -> float:
 
 
 class Server:
-    def __init__(self, base: str, pid: int, usernames: list[str], password: str):
-        self.base, self.pid = base.rstrip("/"), pid
-        self.video_ids = list(dict.fromkeys(VIDEO_ID.findall(requests.get(f"{self.base}/", timeout=30).text)))
+    def __init__(self, loop, base: str, pid: int, usernames: list[str], password: str):
+        self.loop, self.base, self.pid = loop, base.rstrip("/"), pid
+        _, public = loop.run_until_complete(Client(self.base).request("GET", "/", timeout=30))
+        self.video_ids = list(dict.fromkeys(VIDEO_ID.findall(public)))
         if not self.video_ids:
             raise SystemExit(f"{base} shows no videos")
-        self.sessions = [sign_in(self.base, name, password) for name in usernames]
+        self.sessions = [loop.run_until_complete(sign_in(self.base, name, password)) for name in usernames]
 
-    def request(self, action: str, session: requests.Session, rng: random.Random) -> int:
-        return send(self.base, session, action, rng.choice(self.video_ids), rng, timeout=30).status_code
+    def request(self, action: str, session: Client, rng: random.Random) -> int:
+        video = rng.choice(self.video_ids)
+        return self.loop.run_until_complete(send(session, action, video, rng, timeout=30))[0]
 
 
 def main():
@@ -60,9 +61,10 @@ def main():
 
     # Each server gets its own viewers, so one build's likes and history never shape the other's.
     names = [f"{args.prefix}{i}" for i in range(2 * args.users)]
+    loop = asyncio.new_event_loop()
     servers = {
-        "old": Server(args.old, args.old_pid, names[: args.users], args.password),
-        "new": Server(args.new, args.new_pid, names[args.users :], args.password),
+        "old": Server(loop, args.old, args.old_pid, names[: args.users], args.password),
+        "new": Server(loop, args.new, args.new_pid, names[args.users :], args.password),
     }
     rng = random.Random(1)
     ratios = {}

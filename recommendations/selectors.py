@@ -12,9 +12,9 @@ from django.db.models import Q, Value
 from django.utils import timezone
 
 from recommendations import ranking, store
-from recommendations.models import ViewerProfile
 from recommendations.services import profile_state, session_profile_state, settings_memo, settings_params
 from tiktok.memo import ProcessMemo
+from tiktok.prepared import Prepared
 from videos.models import Video
 from videos.selectors import category_table, listable_videos
 
@@ -84,41 +84,72 @@ class FeedItem:
     following: bool = False  # the viewer follows the video's creator
 
 
+def _history_query(**viewer):
+    """The viewer's most recent views, newest first (`user_id=` or a session's `viewer_key=`)."""
+    from videos.models import VideoView
+
+    return VideoView.objects.filter(**viewer).order_by("-last_seen_at").values_list("video_id")[:SEEN_WINDOW]
+
+
+def _lists_query(user_id, video_type):
+    """One union of a signed-in viewer's lists: ("video" | "creator" | "follow", id)."""
+    from accounts.models import Block, Follow
+    from moderation.models import Report
+    from videos.models import NotInterested
+
+    lists = (
+        NotInterested.objects.filter(user_id=user_id).values_list(Value("video"), "video_id"),
+        Report.objects.filter(reporter_id=user_id, content_type_id=video_type).values_list(Value("video"), "object_id"),
+        Block.objects.filter(blocker_id=user_id).values_list(Value("creator"), "blocked_id"),
+        Block.objects.filter(blocked_id=user_id).values_list(Value("creator"), "blocker_id"),
+        Follow.objects.filter(follower_id=user_id).values_list(Value("follow"), "followee_id"),
+    )
+    return lists[0].union(*lists[1:], all=True)
+
+
+# The feed's per-page reads, compiled once per process (see tiktok.prepared).
+_user_history = Prepared(_history_query, user_id=int)
+_session_history = Prepared(_history_query, viewer_key=str)
+_lists = Prepared(_lists_query, user_id=int, video_type=int)
+_candidate_rows = Prepared(
+    lambda video_ids, creator_ids: (
+        listable_videos().filter(pk__in=video_ids).exclude(creator_id__in=creator_ids).values_list(*FIELDS)
+    ),
+    video_ids=list,
+    creator_ids=list,
+)
+_explore_rows = Prepared(
+    lambda video_ids, max_impressions: (
+        listable_videos().filter(pk__in=video_ids, impression_count__lt=max_impressions).values_list(*FIELDS)
+    ),
+    video_ids=list,
+    max_impressions=int,
+)
+_video_categories = Prepared(
+    lambda video_ids: Video.categories.through.objects.filter(video_id__in=video_ids).values_list(
+        "video_id", "category_id"
+    ),
+    video_ids=list,
+)
+_titles = Prepared(lambda video_ids: Video.objects.filter(pk__in=video_ids).values_list("pk", "title"), video_ids=list)
+
+
 def _exclusions(user, session_key: str, exclude_ids) -> tuple[set[int], set[int], set[int]]:
     """(video ids, creator ids) this viewer must not be shown, and the creators the viewer
     follows. Two queries for a signed-in viewer: the recent history, and one union of the
     other per-viewer lists."""
-    from accounts.models import Block, Follow
-    from moderation.models import Report
-    from videos.models import NotInterested, VideoView
-
     videos = set(exclude_ids)
     creators: set[int] = set()
     followed: set[int] = set()
     if user is not None and user.is_authenticated:
         creators.add(user.pk)
-        videos.update(
-            VideoView.objects.filter(user=user)
-            .order_by("-last_seen_at")
-            .values_list("video_id", flat=True)[:SEEN_WINDOW]
-        )
-        video_ct = ContentType.objects.get_for_model(Video)
-        lists = (
-            NotInterested.objects.filter(user=user).values_list(Value("video"), "video_id"),
-            Report.objects.filter(reporter=user, content_type=video_ct).values_list(Value("video"), "object_id"),
-            Block.objects.filter(blocker=user).values_list(Value("creator"), "blocked_id"),
-            Block.objects.filter(blocked=user).values_list(Value("creator"), "blocker_id"),
-            Follow.objects.filter(follower=user).values_list(Value("follow"), "followee_id"),
-        )
+        videos.update(vid for (vid,) in _user_history.rows(user_id=user.pk))
+        video_type = ContentType.objects.get_for_model(Video).pk
         into = {"video": videos, "creator": creators, "follow": followed}
-        for what, pk in lists[0].union(*lists[1:], all=True):
+        for what, pk in _lists.rows(user_id=user.pk, video_type=video_type):
             into[what].add(int(pk))
     elif session_key:
-        videos.update(
-            VideoView.objects.filter(viewer_key=f"s:{session_key}")
-            .order_by("-last_seen_at")
-            .values_list("video_id", flat=True)[:SEEN_WINDOW]
-        )
+        videos.update(vid for (vid,) in _session_history.rows(viewer_key=f"s:{session_key}"))
     return videos, creators, followed - creators
 
 
@@ -204,9 +235,7 @@ def _counters(videos):
 
 def _categories_of(video_ids) -> dict[int, list[int]]:
     out: dict[int, list[int]] = defaultdict(list)
-    for vid, cid in Video.categories.through.objects.filter(video_id__in=video_ids).values_list(
-        "video_id", "category_id"
-    ):
+    for vid, cid in _video_categories.rows(video_ids=list(video_ids)):
         out[vid].append(cid)
     return out
 
@@ -241,15 +270,14 @@ def feed_for_viewer(*, user, session_key: str, exclude_ids: set[int], limit: int
     rng = np.random.default_rng()
     signed_in = user is not None and user.is_authenticated
     if signed_in:
-        profile = ViewerProfile.objects.filter(user=user).first()
-        state = profile_state(profile) if profile else ranking.new_profile_state()
+        state = profile_state(user_id=user.pk)
     else:  # a signed-out viewer's profile lives with their session
         state = session_profile_state(session_key) or ranking.new_profile_state()
     excluded_videos, excluded_creators, followed = _exclusions(user, session_key, exclude_ids or ())
     cold = not state["recent"] and not any(v > 0 for v in state["category_weights"].values())
 
     sources = _candidates(model, state, params, followed, excluded_videos)
-    videos = _rows(listable_videos().filter(pk__in=list(sources)).exclude(creator_id__in=excluded_creators))
+    videos = [Row(*r) for r in _candidate_rows.rows(video_ids=list(sources), creator_ids=list(excluded_creators))]
     cats = _categories_of([v.pk for v in videos])
     counters = _counters(videos)
     now = timezone.now()
@@ -378,16 +406,16 @@ def _explore_picks(model, n, taken, excluded_creators, per_creator, params, prio
     uploads; without a model, a query."""
     if n <= 0:
         return []
-    low = Q(impression_count__lt=params["explore_impressions"])
     if model is not None and "explore_pool" in model.arrays:
         ids = [int(v) for v in model.video_ids[model.arrays["explore_pool"]] if int(v) not in taken]
         if len(ids) > EXPLORE_POOL:
             ids = [ids[i] for i in rng.choice(len(ids), EXPLORE_POOL, replace=False)]
         ids += [v for v in _fresh_ids() if v not in taken]
-        qs = listable_videos().filter(low, pk__in=ids)
+        rows = [Row(*r) for r in _explore_rows.rows(video_ids=ids, max_impressions=int(params["explore_impressions"]))]
     else:
-        qs = listable_videos().filter(low).exclude(pk__in=taken).order_by("-published_at")[:EXPLORE_POOL]
-    pool = [v for v in _rows(qs) if v.creator_id not in excluded_creators]
+        low = Q(impression_count__lt=params["explore_impressions"])
+        rows = _rows(listable_videos().filter(low).exclude(pk__in=taken).order_by("-published_at")[:EXPLORE_POOL])
+    pool = [v for v in rows if v.creator_id not in excluded_creators]
     if not pool:
         return []
     counters = _counters(pool)
@@ -445,7 +473,7 @@ def _anchor_titles(model, state, videos, parts, idx, params) -> dict[int, str]:
                 best_score, best_anchor = w * sims[hit[0]], int(aid)
         if best_anchor is not None:
             best[video.pk] = best_anchor
-    titles = dict(Video.objects.filter(pk__in=set(best.values())).values_list("pk", "title"))
+    titles = dict(_titles.rows(video_ids=list(set(best.values()))))
     return {vid: titles[a] for vid, a in best.items() if a in titles}
 
 

@@ -15,11 +15,14 @@ import scipy.sparse as sp
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from recommendations import ranking, training
 from recommendations.models import RecommenderSettings, VideoContent, ViewerProfile
 from tiktok.memo import ProcessMemo
+from tiktok.prepared import Prepared
+from videos.models import Video
 
 log = logging.getLogger(__name__)
 KIND_CODES = ["watch", "replay", "like", "unlike", "comment", "share", "favourite", "follow", "skip", "not_interested"]
@@ -81,7 +84,6 @@ def content_refresh_stale(*, limit: int = TEXT_NEIGHBOUR_VIDEOS) -> int:
     since; unchanged videos are not touched. Returns the number of rows written."""
     from django.db.models import F, Q
 
-    from videos.models import Video
     from videos.selectors import listable_videos
 
     rows = list(
@@ -128,15 +130,28 @@ def content_refresh_stale(*, limit: int = TEXT_NEIGHBOUR_VIDEOS) -> int:
 # --- Live profile ------------------------------------------------------------------------------
 
 
-def profile_state(profile: ViewerProfile) -> dict:
-    return {
-        "category_weights": profile.category_weights,
-        "recent": profile.recent,
-        "explore_alpha": profile.explore_alpha,
-        "explore_beta": profile.explore_beta,
-        "ranked_alpha": profile.ranked_alpha,
-        "ranked_beta": profile.ranked_beta,
-    }
+# The profile's fields that ranking reads and each event changes.
+STATE_FIELDS = ("category_weights", "recent", "explore_alpha", "explore_beta", "ranked_alpha", "ranked_beta")
+
+# Both run on every feed page or event of a signed-in viewer: compiled once per process.
+_profile_row = Prepared(
+    lambda user_id: ViewerProfile.objects.filter(user_id=user_id).values_list(*STATE_FIELDS),
+    user_id=int,
+)
+_profile_row_locked = Prepared(
+    lambda user_id: ViewerProfile.objects.select_for_update().filter(user_id=user_id).values_list(*STATE_FIELDS),
+    user_id=int,
+)
+_video_categories = Prepared(
+    lambda video_id: Video.categories.through.objects.filter(video_id=video_id).values_list("category_id"),
+    video_id=int,
+)
+
+
+def profile_state(*, user_id: int) -> dict:
+    """A signed-in viewer's profile state (a new one's when they have none yet)."""
+    found = _profile_row.rows(user_id=user_id)
+    return dict(zip(STATE_FIELDS, found[0], strict=True)) if found else ranking.new_profile_state()
 
 
 def _session_profile_key(session_key: str) -> str:
@@ -164,12 +179,8 @@ def profile_on_event(*, event) -> None:
         return
     if event.user_id is None and not event.session_key:
         return
-    from videos.models import Video
-
     params = settings_params()
-    category_ids = list(
-        Video.categories.through.objects.filter(video_id=event.video_id).values_list("category_id", flat=True)
-    )
+    category_ids = [cid for (cid,) in _video_categories.rows(video_id=event.video_id)]
     change = {
         "video_id": event.video_id,
         "category_ids": category_ids,
@@ -188,14 +199,15 @@ def profile_on_event(*, event) -> None:
         return
     # Usually inside the event's own transaction: no savepoint of its own is needed.
     with transaction.atomic(savepoint=False):
-        profile, _ = ViewerProfile.objects.select_for_update().get_or_create(user_id=event.user_id)
-        state = profile_state(profile)
+        found = _profile_row_locked.rows(user_id=event.user_id)
+        if not found:  # the viewer's first event
+            ViewerProfile.objects.get_or_create(user_id=event.user_id)
+            found = _profile_row_locked.rows(user_id=event.user_id)
+        state = dict(zip(STATE_FIELDS, found[0], strict=True))
         ranking.profile_apply(state, **change)
-        for key, value in state.items():
-            setattr(profile, key, value)
-        profile.event_count += 1
-        profile.updated_at = timezone.now()
-        profile.save()
+        ViewerProfile.objects.filter(user_id=event.user_id).update(
+            **state, event_count=F("event_count") + 1, updated_at=timezone.now()
+        )
 
 
 def profile_set_interests(*, user, category_ids) -> ViewerProfile:
@@ -303,7 +315,6 @@ def recommender_train(*, now=None, activate: bool = True, version: str | None = 
     """Train on engagement up to `now`, write the artifact under MODEL_ROOT and record a
     ModelVersion with its metrics and the settings it was trained with."""
     from moderation.models import ModelVersion
-    from videos.models import Video
 
     now = now or timezone.now()
     params = settings_params()

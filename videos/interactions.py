@@ -16,8 +16,9 @@ from django.utils import timezone
 
 from accounts.models import Notification
 from tiktok import ratelimit
+from tiktok.prepared import Prepared
 from videos.models import Comment, EngagementEvent, Favourite, Like, NotInterested, Video, VideoView
-from videos.selectors import is_blocked_between
+from videos.selectors import blocked_between_creator, is_blocked_between, watchable_videos
 
 log = logging.getLogger(__name__)
 
@@ -357,11 +358,22 @@ def _number(raw, name: str) -> float:
     return value
 
 
+def _event_video_query(public_id, user_id):
+    return (
+        watchable_videos()
+        .filter(public_id=public_id)
+        .annotate(blocked=blocked_between_creator(user_id=user_id))
+        .values_list("pk", "creator_id", "duration", "blocked")[:1]
+    )
+
+
+# The beacon's one read, compiled once per process (the player sends one every few seconds).
+_event_video = Prepared(_event_video_query, public_id=str, user_id=int)
+
+
 def events_record(*, user, session_key: str, public_id: str, kind: str, watch_seconds=None, completion=None, slot=""):
     """Validate and store one event the player sent, update the video's aggregates, and feed
     the viewer's profile. Forged values are refused whole, nothing stored."""
-    from videos.selectors import blocked_between_creator, watchable_videos
-
     if not session_key and (user is None or not user.is_authenticated):
         raise Refused("No session.", status=403)
     if kind not in CLIENT_EVENT_KINDS:
@@ -375,14 +387,9 @@ def events_record(*, user, session_key: str, public_id: str, kind: str, watch_se
     if rate_limit_hit(key=f"events:{key}", limit=_setting("EVENTS_RATE_PER_MINUTE", 240), window_s=60):
         raise Refused("Too many events; slow down.", status=429)
     # One query: the few columns needed, and whether a block stands between viewer and creator.
-    video = (
-        watchable_videos()
-        .filter(public_id=str(public_id)[:40])
-        .only("pk", "creator_id", "duration")
-        .annotate(blocked=blocked_between_creator(user=user))
-        .first()
-    )
-    if video is None or video.blocked:
+    found = _event_video.rows(public_id=str(public_id)[:40], user_id=user.pk if user and user.is_authenticated else 0)
+    video = Video.from_db("default", ["id", "creator_id", "duration"], found[0][:3]) if found else None
+    if video is None or found[0][3]:
         raise Refused("No such video.", status=404)
     duration = video.duration or 0.0
     if seconds < 0 or ratio < 0:

@@ -67,18 +67,17 @@ def is_blocked_between(*, user, other) -> bool:
     return Block.objects.filter(Q(blocker=user, blocked=other) | Q(blocker=other, blocked=user)).exists()
 
 
-def blocked_between_creator(*, user):
+def blocked_between_creator(*, user_id: int):
     """An expression for annotating videos: True where a block stands between this viewer and
-    the video's creator (False for anonymous viewers)."""
-    from django.db.models import BooleanField, Exists, OuterRef
+    the video's creator (a signed-out viewer's `user_id` is 0, which no block names)."""
+    from django.db.models import Exists, OuterRef
 
     from accounts.models import Block
 
-    if user is None or not user.is_authenticated:
-        return Value(False, output_field=BooleanField())
     return Exists(
         Block.objects.filter(
-            Q(blocker=user, blocked=OuterRef("creator_id")) | Q(blocker=OuterRef("creator_id"), blocked=user)
+            Q(blocker_id=user_id, blocked=OuterRef("creator_id"))
+            | Q(blocker=OuterRef("creator_id"), blocked_id=user_id)
         )
     )
 

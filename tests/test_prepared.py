@@ -1,0 +1,81 @@
+"""Queries compiled once per process answer exactly as the querysets they come from."""
+
+import pytest
+from django.db.models import Value
+
+from accounts.models import Block, Follow
+from recommendations.models import ViewerProfile
+from tests.factories import make_user, ready_video
+from tiktok.prepared import Prepared
+from videos.interactions import _event_video, _event_video_query
+from videos.models import Video
+from videos.selectors import listable_videos
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def people_and_videos():
+    ann, bob, cat = make_user("ann"), make_user("bob"), make_user("cat")
+    videos = [ready_video(ann, title="one", media=False), ready_video(bob, title="two", media=False)]
+    videos.append(ready_video(cat, title="three", visibility="unlisted", media=False))
+    videos.append(ready_video(cat, title="four", visibility="private", media=False))
+    return (ann, bob, cat), videos
+
+
+def test_a_prepared_lookup_matches_its_queryset_for_every_viewer_and_video(people_and_videos):
+    (ann, bob, cat), videos = people_and_videos
+    Block.objects.create(blocker=bob, blocked=ann)
+    for user_id in (0, ann.pk, bob.pk, cat.pk):
+        for public_id in [v.public_id for v in videos] + ["no-such-video"]:
+            expected = [tuple(r) for r in _event_video_query(public_id, user_id)]
+            assert _event_video.rows(public_id=public_id, user_id=user_id) == expected
+    # The converters ran: booleans and floats, not the driver's raw values.
+    (row,) = _event_video.rows(public_id=videos[0].public_id, user_id=bob.pk)
+    assert row[3] is True and isinstance(row[2], float)
+    assert _event_video.rows(public_id=videos[3].public_id, user_id=0) == []  # private: not watchable
+
+
+def test_list_arguments_expand_and_an_empty_list_means_what_the_orm_means(people_and_videos):
+    (ann, _bob, cat), videos = people_and_videos
+    query = Prepared(
+        lambda ids, creators: listable_videos().filter(pk__in=ids).exclude(creator_id__in=creators).values_list("title"),
+        ids=list,
+        creators=list,
+    )
+    everything = [v.pk for v in videos]
+    assert sorted(query.rows(ids=everything, creators=[])) == [("one",), ("two",)]
+    assert query.rows(ids=everything, creators=[ann.pk, cat.pk]) == [("two",)]
+    assert query.rows(ids=[], creators=[ann.pk]) == []
+    assert query.rows(ids=[videos[0].pk], creators=[cat.pk]) == [("one",)]
+
+
+def test_constants_of_the_query_stay_and_json_comes_back_decoded(people_and_videos):
+    (ann, bob, cat), _videos = people_and_videos
+    Follow.objects.create(follower=ann, followee=bob)
+    Block.objects.create(blocker=ann, blocked=cat)
+    lists = Prepared(
+        lambda user_id: Follow.objects.filter(follower_id=user_id)
+        .values_list(Value("follow"), "followee_id")
+        .union(Block.objects.filter(blocker_id=user_id).values_list(Value("block"), "blocked_id"), all=True),
+        user_id=int,
+    )
+    assert sorted(lists.rows(user_id=ann.pk)) == [("block", cat.pk), ("follow", bob.pk)]
+    assert lists.rows(user_id=cat.pk) == []
+
+    ViewerProfile.objects.create(user=ann, category_weights={"3": 1.5}, recent=[[1, 0.5]])
+    profile = Prepared(
+        lambda user_id: ViewerProfile.objects.filter(user_id=user_id).values_list("category_weights", "recent"),
+        user_id=int,
+    )
+    assert profile.rows(user_id=ann.pk) == [({"3": 1.5}, [[1, 0.5]])]
+
+
+def test_a_query_that_cannot_be_prepared_is_refused_when_compiled(people_and_videos):
+    sliced = Prepared(lambda n: Video.objects.values_list("pk")[:n], n=int)
+    with pytest.raises(ValueError, match="cannot be prepared"):
+        sliced.rows(n=2)
+    with pytest.raises(TypeError, match="expected arguments"):
+        _event_video.rows(public_id="x")
+    with pytest.raises(TypeError, match="an int, a str or a list"):
+        Prepared(lambda when: Video.objects.filter(published_at__lt=when), when=float)
