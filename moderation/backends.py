@@ -2,7 +2,18 @@
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from tiktok.prepared import Prepared
+
+
+def _user_query(pk):
+    User = get_user_model()
+    return User._default_manager.filter(pk=pk).values_list(*(f.attname for f in User._meta.concrete_fields))
+
+
+# Every signed-in request loads its user: compiled once per process.
+_user_row = Prepared(_user_query, pk=int)
 
 
 class StandingBackend(ModelBackend):
@@ -17,3 +28,16 @@ class StandingBackend(ModelBackend):
 
     def user_can_authenticate(self, user):
         return super().user_can_authenticate(user) and getattr(user, "banned_at", None) is None
+
+    def get_user(self, user_id):
+        """The session's user (ModelBackend's, from a prepared query)."""
+        User = get_user_model()
+        try:
+            pk = User._meta.pk.to_python(user_id)
+        except ValidationError:
+            return None
+        found = _user_row.rows(pk=pk)
+        if not found:
+            return None
+        user = User.from_db("default", [f.attname for f in User._meta.concrete_fields], found[0])
+        return user if self.user_can_authenticate(user) else None

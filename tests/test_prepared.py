@@ -39,7 +39,9 @@ def test_a_prepared_lookup_matches_its_queryset_for_every_viewer_and_video(peopl
 def test_list_arguments_expand_and_an_empty_list_means_what_the_orm_means(people_and_videos):
     (ann, _bob, cat), videos = people_and_videos
     query = Prepared(
-        lambda ids, creators: listable_videos().filter(pk__in=ids).exclude(creator_id__in=creators).values_list("title"),
+        lambda ids, creators: (
+            listable_videos().filter(pk__in=ids).exclude(creator_id__in=creators).values_list("title")
+        ),
         ids=list,
         creators=list,
     )
@@ -55,9 +57,11 @@ def test_constants_of_the_query_stay_and_json_comes_back_decoded(people_and_vide
     Follow.objects.create(follower=ann, followee=bob)
     Block.objects.create(blocker=ann, blocked=cat)
     lists = Prepared(
-        lambda user_id: Follow.objects.filter(follower_id=user_id)
-        .values_list(Value("follow"), "followee_id")
-        .union(Block.objects.filter(blocker_id=user_id).values_list(Value("block"), "blocked_id"), all=True),
+        lambda user_id: (
+            Follow.objects.filter(follower_id=user_id)
+            .values_list(Value("follow"), "followee_id")
+            .union(Block.objects.filter(blocker_id=user_id).values_list(Value("block"), "blocked_id"), all=True)
+        ),
         user_id=int,
     )
     assert sorted(lists.rows(user_id=ann.pk)) == [("block", cat.pk), ("follow", bob.pk)]
@@ -79,3 +83,21 @@ def test_a_query_that_cannot_be_prepared_is_refused_when_compiled(people_and_vid
         _event_video.rows(public_id="x")
     with pytest.raises(TypeError, match="an int, a str or a list"):
         Prepared(lambda when: Video.objects.filter(published_at__lt=when), when=float)
+
+
+def test_the_session_user_loads_whole_and_a_banned_or_missing_one_does_not():
+    from django.utils import timezone
+
+    from accounts.models import User
+    from moderation.backends import StandingBackend
+
+    ann = make_user("ann", display_name="Ann A.", bio="hi")
+    loaded = StandingBackend().get_user(str(ann.pk))
+    orm = User.objects.get(pk=ann.pk)
+    fields = [f.attname for f in User._meta.concrete_fields]
+    assert [getattr(loaded, f) for f in fields] == [getattr(orm, f) for f in fields]
+    assert loaded.get_session_auth_hash() == orm.get_session_auth_hash()
+    User.objects.filter(pk=ann.pk).update(banned_at=timezone.now())
+    assert StandingBackend().get_user(str(ann.pk)) is None
+    assert StandingBackend().get_user("999999") is None
+    assert StandingBackend().get_user("not-a-number") is None

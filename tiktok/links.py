@@ -17,8 +17,8 @@ _PLACEHOLDER = "zQx{}xQz"
 _patterns: dict[tuple, str | None] = {}
 
 
-def _pattern(name: str, nargs: int) -> str | None:
-    key = (name, nargs, get_script_prefix(), get_urlconf())
+def _pattern(name: str, nargs: int, prefix: str, urlconf) -> str | None:
+    key = (name, nargs, prefix, urlconf)
     if key not in _patterns:
         try:
             _patterns[key] = reverse(name, args=[_PLACEHOLDER.format(i) for i in range(nargs)])
@@ -27,12 +27,27 @@ def _pattern(name: str, nargs: int) -> str | None:
     return _patterns[key]
 
 
-def link(name: str, *args) -> str:
-    """The same string as `reverse(name, args=args)`."""
+def _link(name: str, args, prefix: str, urlconf) -> str:
     values = [str(a) for a in args]
-    pattern = _pattern(name, len(values))
+    pattern = _pattern(name, len(values), prefix, urlconf)
     if pattern is None or not all(PLAIN.fullmatch(v) for v in values):
         return reverse(name, args=args)
     for i, value in enumerate(values):
         pattern = pattern.replace(_PLACEHOLDER.format(i), value)
     return pattern
+
+
+def link(name: str, *args) -> str:
+    """The same string as `reverse(name, args=args)`."""
+    return _link(name, args, get_script_prefix(), get_urlconf())
+
+
+def linker():
+    """`link` for one request's many URLs: the script prefix and URLconf, which live in
+    context-local storage, looked up once."""
+    prefix, urlconf = get_script_prefix(), get_urlconf()
+
+    def bound(name: str, *args) -> str:
+        return _link(name, args, prefix, urlconf)
+
+    return bound

@@ -76,6 +76,12 @@ TEMPLATES = [
             ],
         },
     },
+    {  # the feed's cards only (videos/cards.py)
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "tiktok.jinja.environment"},
+    },
 ]
 
 # --- Database -------------------------------------------------------------------------------

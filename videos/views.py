@@ -13,6 +13,7 @@ from accounts import services as account_services
 from accounts.models import User
 from recommendations.selectors import feed_for_viewer
 from videos import interactions, selectors
+from videos.cards import parts as card_parts
 from videos.models import Category, Comment, Hashtag, Video
 
 MAX_SEEN = 300
@@ -191,7 +192,7 @@ def like(request, public_id):
     if not request.htmx:
         return _back(request, reverse("videos:watch", args=[public_id]))
     video.like_count = count
-    return render(request, "videos/_card.html#like", {"video": video, "liked": liked, "slot": _slot(request)})
+    return HttpResponse(card_parts(request).like(video, liked, _slot(request)))
 
 
 @require_POST
@@ -208,7 +209,7 @@ def favourite(request, public_id):
     if not request.htmx:
         return _back(request, reverse("videos:watch", args=[public_id]))
     video.favourite_count = count
-    return render(request, "videos/_card.html#favourite", {"video": video, "favourited": on, "slot": _slot(request)})
+    return HttpResponse(card_parts(request).favourite(video, on, _slot(request)))
 
 
 @require_POST
@@ -236,7 +237,7 @@ def not_interested(request, public_id):
         return _refused(exc)
     if not request.htmx:
         return _back(request, reverse("videos:feed"))
-    return render(request, "videos/_card.html#hidden", {"video": video})
+    return HttpResponse(card_parts(request).hidden(video))
 
 
 def comments(request, public_id):
@@ -346,16 +347,7 @@ def follow(request, username):
         return _refused(exc)
     if not request.htmx:
         return _back(request, reverse("videos:profile", args=[person.username]))
-    return render(
-        request,
-        "videos/_card.html#follow",
-        {
-            "creator": person,
-            "following": want,
-            "video_public_id": request.POST.get("video", ""),
-            "slot": _slot(request),
-        },
-    )
+    return HttpResponse(card_parts(request).follow(person, want, request.POST.get("video", ""), _slot(request)))
 
 
 @require_POST

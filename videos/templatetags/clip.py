@@ -8,6 +8,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from tiktok.links import link
+from videos import cards
 
 register = template.Library()
 
@@ -87,3 +88,24 @@ def percent(value) -> str:
 def link_tag(name, *args) -> str:
     """`{% link 'videos:watch' id %}`: the `{% url %}` tag for hot templates (see tiktok.links)."""
     return link(name, *args)
+
+
+# The card and its buttons are Jinja2 macros (videos/cards.py); these tags place them in pages.
+
+
+@register.simple_tag(takes_context=True)
+def card(context, card):
+    """`{% card card %}`: a video's card."""
+    return cards.parts(context["request"]).card(card)
+
+
+@register.simple_tag(takes_context=True)
+def follow_button(context, creator, following=False, video_public_id="", slot=""):
+    """`{% follow_button person following %}`: the follow form, or a log-in link."""
+    return cards.parts(context["request"]).follow(creator, following, video_public_id, slot)
+
+
+@register.simple_tag
+def avatar(person, size="md"):
+    """`{% avatar person "sm" %}`: a person's picture, or their initial."""
+    return cards.plain().avatar(person, size)
