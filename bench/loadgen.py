@@ -121,8 +121,10 @@ class Stats:
         self.throttled = 0
         self.by_status: dict[int, int] = {}
         self.by_action: dict[str, list[float]] = {}
+        self.by_window: dict[int, list[float]] = {}  # 10 s windows from the start
+        self.cards: list[int] = []  # videos on each feed page
 
-    def record(self, seconds: float, status: int | None, action: str):
+    def record(self, seconds: float, status: int | None, action: str, window: int = 0):
         if status is None or status >= 500:
             self.errors += 1
         elif status == 429:
@@ -130,9 +132,10 @@ class Stats:
         self.by_status[status or 0] = self.by_status.get(status or 0, 0) + 1
         self.latencies.append(seconds)
         self.by_action.setdefault(action, []).append(seconds)
+        self.by_window.setdefault(window, []).append(seconds)
 
 
-async def viewer(client: Client, stats: Stats, deadline: float, video_ids, timeout: float):
+async def viewer(client: Client, stats: Stats, started: float, deadline: float, video_ids, timeout: float):
     rng = random.Random()
     now = time.monotonic()
     due = {action: now + rng.uniform(0, period) for action, period in SCHEDULE.items()}
@@ -149,10 +152,12 @@ async def viewer(client: Client, stats: Stats, deadline: float, video_ids, timeo
         try:
             status, body = await send(client, action, rng.choice(video_ids), rng, seen=seen[-40:], timeout=timeout)
             if action == "feed":
-                seen.extend(v for v in dict.fromkeys(VIDEO_ID.findall(body)) if v not in seen)
+                shown = list(dict.fromkeys(VIDEO_ID.findall(body)))
+                stats.cards.append(len(shown))
+                seen.extend(v for v in shown if v not in seen)
         except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError, IndexError):
             status = None
-        stats.record(time.monotonic() - start, status, action)
+        stats.record(time.monotonic() - start, status, action, int((start - started) // 10))
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -180,12 +185,14 @@ async def run(args) -> None:
     stats = Stats()
     started = time.monotonic()
     deadline = started + args.seconds
-    await asyncio.gather(*(viewer(c, stats, deadline, video_ids, args.timeout) for c in clients))
+    await asyncio.gather(*(viewer(c, stats, started, deadline, video_ids, args.timeout) for c in clients))
     elapsed = time.monotonic() - started
     latencies = sorted(stats.latencies)
     p50 = statistics.median(latencies) * 1000 if latencies else 0.0
     p99 = percentile(latencies, 0.99) * 1000
     print(f"statuses: {dict(sorted(stats.by_status.items()))}", file=sys.stderr)
+    if stats.cards:
+        print(f"videos per feed page: mean {statistics.mean(stats.cards):.1f}, min {min(stats.cards)}", file=sys.stderr)
     for action, values in sorted(stats.by_action.items()):
         values.sort()
         print(
@@ -193,6 +200,11 @@ async def run(args) -> None:
             f"p99_ms={percentile(values, 0.99) * 1000:.1f}",
             file=sys.stderr,
         )
+    print(
+        "p99_ms by 10 s window: "
+        + " ".join(f"{percentile(sorted(v), 0.99) * 1000:.0f}" for _, v in sorted(stats.by_window.items())),
+        file=sys.stderr,
+    )
     print(
         f"rps={len(latencies) / elapsed:.1f} p50_ms={p50:.1f} p99_ms={p99:.1f} "
         f"errors={stats.errors} throttled={stats.throttled}"

@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from tiktok.prepared import Prepared
+from tiktok.prepared import Prepared, instance
 
 
 def _user_query(pk):
@@ -39,5 +39,5 @@ class StandingBackend(ModelBackend):
         found = _user_row.rows(pk=pk)
         if not found:
             return None
-        user = User.from_db("default", [f.attname for f in User._meta.concrete_fields], found[0])
+        user = instance(User, [f.attname for f in User._meta.concrete_fields], found[0])
         return user if self.user_can_authenticate(user) else None

@@ -14,7 +14,7 @@ from django.utils import timezone
 from recommendations import ranking, store
 from recommendations.services import profile_state, session_profile_state, settings_memo, settings_params
 from tiktok.memo import ProcessMemo
-from tiktok.prepared import Prepared
+from tiktok.prepared import Prepared, instance
 from videos.models import Video
 from videos.selectors import category_table, listable_videos
 
@@ -132,6 +132,28 @@ _video_categories = Prepared(
     video_ids=list,
 )
 _titles = Prepared(lambda video_ids: Video.objects.filter(pk__in=video_ids).values_list("pk", "title"), video_ids=list)
+
+
+_card_rows = Prepared(
+    lambda video_ids: Video.objects.filter(pk__in=video_ids).values_list("pk", *CARD_FIELDS), video_ids=list
+)
+_VIDEO_CARD_FIELDS = ["id"] + [f for f in CARD_FIELDS if "__" not in f]
+_CREATOR_CARD_FIELDS = ["id"] + [f.removeprefix("creator__") for f in CARD_FIELDS if f.startswith("creator__")]
+
+
+def _card_videos(video_ids) -> dict[int, Video]:
+    """The shown videos with their creators, as `select_related("creator").only(*CARD_FIELDS)`
+    would build them (other fields deferred)."""
+    from accounts.models import User
+
+    out = {}
+    n = len(_VIDEO_CARD_FIELDS)
+    for row in _card_rows.rows(video_ids=list(video_ids)):
+        video = instance(Video, _VIDEO_CARD_FIELDS, row[:n])
+        creator = instance(User, _CREATOR_CARD_FIELDS, (video.creator_id, *row[n:]))
+        Video.creator.field.set_cached_value(video, creator)
+        out[video.pk] = video
+    return out
 
 
 def _exclusions(user, session_key: str, exclude_ids) -> tuple[set[int], set[int], set[int]]:
@@ -333,7 +355,7 @@ def feed_for_viewer(*, user, session_key: str, exclude_ids: set[int], limit: int
     short = limit - len(chosen) - len(backfill) - len(explore)
     backfill += _newest_fill(short, taken, excluded_creators, per_creator, params, limit * 8)
     shown = [v.pk for v, _ in chosen] + [v.pk for v in backfill] + [v.pk for v in explore]
-    objects = Video.objects.select_related("creator").only(*CARD_FIELDS).in_bulk(shown)
+    objects = _card_videos(shown)
     missing = [pk for pk in shown if pk not in cats]
     if missing:
         cats.update(_categories_of(missing))

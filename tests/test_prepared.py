@@ -101,3 +101,50 @@ def test_the_session_user_loads_whole_and_a_banned_or_missing_one_does_not():
     assert StandingBackend().get_user(str(ann.pk)) is None
     assert StandingBackend().get_user("999999") is None
     assert StandingBackend().get_user("not-a-number") is None
+
+
+def test_card_videos_are_built_as_select_related_only_builds_them(people_and_videos):
+    from recommendations.selectors import CARD_FIELDS, _card_videos
+
+    (ann, _bob, _cat), videos = people_and_videos
+    ann.display_name = "Ann A."
+    ann.save()
+    ids = [v.pk for v in videos]
+    ours = _card_videos(ids)
+    orm = Video.objects.select_related("creator").only(*CARD_FIELDS).in_bulk(ids)
+    assert ours.keys() == orm.keys()
+    for pk, video in ours.items():
+        for name in CARD_FIELDS:
+            a, b = video, orm[pk]
+            for part in name.split("__"):
+                a, b = getattr(a, part), getattr(b, part)
+            assert a == b, name
+        assert video.creator.name == orm[pk].creator.name
+        assert video.get_deferred_fields() == orm[pk].get_deferred_fields()
+
+
+def test_an_instance_takes_its_columns_in_any_order():
+    from tiktok.prepared import instance
+
+    video = instance(Video, ["duration", "id", "title"], [2.5, 7, "late"])
+    assert (video.pk, video.title, video.duration) == (7, "late", 2.5)
+    assert "public_id" in video.get_deferred_fields()
+
+
+def test_seen_public_ids_and_the_viewer_flags_match_the_orm(people_and_videos):
+    from videos.models import Like
+    from videos.selectors import _flags, _flags_query, viewer_flags
+    from videos.views import _seen_ids
+
+    (ann, bob, _cat), videos = people_and_videos
+    Like.objects.create(user=ann, video=videos[1])
+    Follow.objects.create(follower=ann, followee=bob)
+    public_ids = [v.public_id for v in videos[:2]] + ["gone"]
+    assert sorted(_seen_ids.rows(public_ids=public_ids)) == [(videos[0].pk,), (videos[1].pk,)]
+    args = {"user_id": ann.pk, "video_ids": [v.pk for v in videos], "creator_ids": [ann.pk, bob.pk]}
+    assert sorted(_flags.rows(**args)) == sorted(tuple(r) for r in _flags_query(**args))
+    assert viewer_flags(user=ann, videos=videos) == {
+        "liked": {videos[1].pk},
+        "favourited": set(),
+        "following": {bob.pk},
+    }

@@ -21,3 +21,13 @@ class ReusingRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = ReusingRedisCacheClient
+
+    def incr_window(self, key, timeout: int) -> int:
+        """Count one hit of a fixed window in one round trip: INCR, and an expiry that only the
+        window's first hit sets (the stock add-then-incr takes three)."""
+        full = self.make_and_validate_key(key)
+        pipe = self._cache.get_client(full, write=True).pipeline(transaction=False)
+        pipe.incr(full)
+        pipe.expire(full, timeout, nx=True)
+        count, _ = pipe.execute()
+        return int(count)

@@ -15,7 +15,7 @@ the compiler's own converters, exactly as `values_list` returns them.
     rows = video_lookup.rows(public_id="abc", user_id=7)
 
 Builders must depend on their arguments alone: a value read inside (the time, a setting) would be
-frozen into the SQL. Arguments are `int`, `str` or `list` (of ints). The ORM writes a different
+frozen into the SQL. Arguments are `int`, `str` or `list` (of ids or short strings). The ORM writes a different
 query for an empty list (`exclude(pk__in=[])` drops the condition, `filter(pk__in=[])` matches
 nothing), so each pattern of empty lists gets its own compiled query.
 """
@@ -27,7 +27,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import QuerySet
 
-PLACEHOLDER = re.compile(r"%s")
+TOKENS = re.compile(r"(%%|%s)")  # a literal percent sign, or a parameter
 
 
 class Prepared:
@@ -70,15 +70,15 @@ class Prepared:
         _, sql_again, params_again = self._sql(alias, second)
         if sql != sql_again or len(params) != len(params_again):
             raise ValueError("the query's SQL changes with its arguments' values: it cannot be prepared")
-        if "%%" in sql:  # a literal percent sign would shift the placeholders counted below
-            raise ValueError("a prepared query cannot contain a literal '%'")
 
         def arg_of(a, b):
             for name in self.kinds:
                 x, y = first[name], second[name]
                 if isinstance(x, list):
                     x, y = (x[0], y[0]) if x else (None, None)
-                if x is not None and a == x and b == y:
+                # A list's values reach the SQL in the column's type (a number for a text column
+                # arrives as text).
+                if x is not None and (a, b) in ((x, y), (str(x), str(y))):
                     return name
             return None
 
@@ -91,8 +91,15 @@ class Prepared:
         missing = set(self.kinds) - empty - {name for what, name in slots if what == "arg"}
         if missing:
             raise ValueError(f"the ORM folded argument(s) {sorted(missing)} into the SQL: they cannot be prepared")
+        # SQL text between parameters, with the literal percent signs kept as '%%'.
+        pieces = [""]
+        for token in TOKENS.split(sql):
+            if token == "%s":
+                pieces.append("")
+            else:
+                pieces[-1] += token
         fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
-        self._compiled[key] = (PLACEHOLDER.split(sql), slots, compiler, compiler.get_converters(fields))
+        self._compiled[key] = (pieces, slots, compiler, compiler.get_converters(fields))
         return self._compiled[key]
 
     def rows(self, using: str = "default", **values) -> list[tuple]:
@@ -125,3 +132,11 @@ class Prepared:
         if converters:
             fetched = compiler.apply_converters(fetched, converters)
         return [tuple(row) for row in fetched]
+
+
+def instance(model, names, values):
+    """A model instance from some of its columns (`names`, in any order; the rest deferred), as
+    the ORM builds one for `.only(*names)`."""
+    given = dict(zip(names, values, strict=True))
+    ordered = [f.attname for f in model._meta.concrete_fields if f.attname in given]
+    return model.from_db("default", ordered, [given[name] for name in ordered])

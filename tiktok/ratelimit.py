@@ -27,6 +27,8 @@ def hit(scope: str, ident: str, *, limit: int, window: int) -> bool:
     turn every upload, comment and log-in into an error."""
     key = _key(scope, ident, window)
     try:
+        if hasattr(cache, "incr_window"):  # Redis: one round trip
+            return cache.incr_window(key, window + 1) <= limit
         if cache.add(key, 1, timeout=window + 1):
             return limit >= 1
         try:

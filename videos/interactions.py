@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accounts.models import Notification
 from tiktok import ratelimit
-from tiktok.prepared import Prepared
+from tiktok.prepared import Prepared, instance
 from videos.models import Comment, EngagementEvent, Favourite, Like, NotInterested, Video, VideoView
 from videos.selectors import blocked_between_creator, is_blocked_between, watchable_videos
 
@@ -388,7 +388,7 @@ def events_record(*, user, session_key: str, public_id: str, kind: str, watch_se
         raise Refused("Too many events; slow down.", status=429)
     # One query: the few columns needed, and whether a block stands between viewer and creator.
     found = _event_video.rows(public_id=str(public_id)[:40], user_id=user.pk if user and user.is_authenticated else 0)
-    video = Video.from_db("default", ["id", "creator_id", "duration"], found[0][:3]) if found else None
+    video = instance(Video, ["id", "creator_id", "duration"], found[0][:3]) if found else None
     if video is None or found[0][3]:
         raise Refused("No such video.", status=404)
     duration = video.duration or 0.0

@@ -4,6 +4,7 @@ what others may see; every read path starts from one of them."""
 from django.db.models import ExpressionWrapper, F, FloatField, Q, QuerySet, Value
 
 from tiktok.memo import ProcessMemo
+from tiktok.prepared import Prepared
 from videos.models import Video
 
 LISTABLE = Q(
@@ -99,32 +100,44 @@ def with_card_relations(qs: QuerySet[Video]) -> QuerySet[Video]:
     return qs.select_related("creator").prefetch_related("categories")
 
 
+def _flags_query(user_id, video_ids, creator_ids=None):
+    from accounts.models import Follow
+    from videos.models import Favourite, Like
+
+    parts = [
+        Like.objects.filter(user_id=user_id, video_id__in=video_ids).values_list(Value("liked"), "video_id"),
+        Favourite.objects.filter(user_id=user_id, video_id__in=video_ids).values_list(Value("favourited"), "video_id"),
+    ]
+    if creator_ids is not None:
+        parts.append(
+            Follow.objects.filter(follower_id=user_id, followee_id__in=creator_ids).values_list(
+                Value("following"), "followee_id"
+            )
+        )
+    return parts[0].union(*parts[1:], all=True)
+
+
+# Every page of cards asks: compiled once per process (see tiktok.prepared).
+_flags = Prepared(_flags_query, user_id=int, video_ids=list, creator_ids=list)
+_flags_without_follows = Prepared(_flags_query, user_id=int, video_ids=list)
+
+
 def viewer_flags(*, user, videos, followed: set[int] | None = None) -> dict[str, set[int]]:
     """Batch "liked / favourited by me" and "I follow the creator" for a page of cards: one
     query however many cards there are (`followed`, when the caller knows it, spares the
     follow lookup)."""
-    from accounts.models import Follow
-    from videos.models import Favourite, Like
-
     flags = {"liked": set(), "favourited": set(), "following": set()}
     videos = list(videos)
     if user is None or not user.is_authenticated or not videos:
         return flags
     ids = [v.pk for v in videos]
     creators = {v.creator_id for v in videos}
-    parts = [
-        Like.objects.filter(user=user, video_id__in=ids).values_list(Value("liked"), "video_id"),
-        Favourite.objects.filter(user=user, video_id__in=ids).values_list(Value("favourited"), "video_id"),
-    ]
     if followed is None:
-        parts.append(
-            Follow.objects.filter(follower=user, followee_id__in=creators).values_list(
-                Value("following"), "followee_id"
-            )
-        )
+        rows = _flags.rows(user_id=user.pk, video_ids=ids, creator_ids=list(creators))
     else:
+        rows = _flags_without_follows.rows(user_id=user.pk, video_ids=ids)
         flags["following"] = creators & followed
-    for flag, pk in parts[0].union(*parts[1:], all=True):
+    for flag, pk in rows:
         flags[flag].add(int(pk))
     return flags
 

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts import services as account_services
 from accounts.models import User
 from recommendations.selectors import feed_for_viewer
+from tiktok.prepared import Prepared
 from videos import interactions, selectors
 from videos.cards import parts as card_parts
 from videos.models import Category, Comment, Hashtag, Video
@@ -69,10 +70,14 @@ def _cards(request, videos, *, slots=None, reasons=None, categories=None, follow
     return cards
 
 
+# Every feed page after the first names the videos already shown (see tiktok.prepared).
+_seen_ids = Prepared(
+    lambda public_ids: Video.objects.filter(public_id__in=public_ids).values_list("pk"), public_ids=list
+)
+
+
 def _feed_page(request, seen_public_ids: list[str]):
-    exclude = set()
-    if seen_public_ids:
-        exclude = set(Video.objects.filter(public_id__in=seen_public_ids).values_list("pk", flat=True))
+    exclude = {pk for (pk,) in _seen_ids.rows(public_ids=seen_public_ids)}
     # feed_for_viewer leaves out creators blocked either way, the viewer's own videos and
     # everything the viewer has seen or turned down.
     items = feed_for_viewer(
