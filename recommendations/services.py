@@ -21,7 +21,7 @@ from django.utils import timezone
 from recommendations import ranking, training
 from recommendations.models import RecommenderSettings, VideoContent, ViewerProfile
 from tiktok.memo import ProcessMemo
-from tiktok.prepared import Prepared
+from tiktok.prepared import Prepared, row_update
 from videos.models import Video
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ def content_refresh(*, video) -> bool:
 def content_refresh_stale(*, limit: int = TEXT_NEIGHBOUR_VIDEOS) -> int:
     """Content terms, in bulk, for the newest listable videos that have none or were edited
     since; unchanged videos are not touched. Returns the number of rows written."""
-    from django.db.models import F, Q
+    from django.db.models import Q
 
     from videos.selectors import listable_videos
 
@@ -205,8 +205,11 @@ def profile_on_event(*, event) -> None:
             found = _profile_row_locked.rows(user_id=event.user_id)
         state = dict(zip(STATE_FIELDS, found[0], strict=True))
         ranking.profile_apply(state, **change)
-        ViewerProfile.objects.filter(user_id=event.user_id).update(
-            **state, event_count=F("event_count") + 1, updated_at=timezone.now()
+        row_update(
+            ViewerProfile,
+            {"user_id": event.user_id},
+            set_to={**state, "updated_at": timezone.now()},
+            add={"event_count": 1},
         )
 
 

@@ -148,3 +148,42 @@ def test_seen_public_ids_and_the_viewer_flags_match_the_orm(people_and_videos):
         "favourited": set(),
         "following": {bob.pk},
     }
+
+
+def test_row_insert_and_row_update_write_what_the_orm_writes(people_and_videos):
+    from django.db import IntegrityError, transaction
+
+    from tiktok.prepared import row_insert, row_update
+    from videos.models import EngagementEvent, VideoView
+
+    (ann, _bob, _cat), videos = people_and_videos
+    event = row_insert(EngagementEvent, user=ann, video=videos[0], kind="watch", watch_seconds=1.5, completion=0.5)
+    stored = EngagementEvent.objects.get(pk=event.pk)
+    assert (stored.user_id, stored.video_id, stored.kind, stored.watch_seconds, stored.completion, stored.slot) == (
+        ann.pk,
+        videos[0].pk,
+        "watch",
+        1.5,
+        0.5,
+        "",
+    )
+    assert stored.created_at == event.created_at and stored.created_at is not None
+
+    row_insert(VideoView, video_id=videos[0].pk, viewer_key=f"u:{ann.pk}", user_id=ann.pk)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        row_insert(VideoView, video_id=videos[0].pk, viewer_key=f"u:{ann.pk}", user_id=ann.pk)
+
+    before = Video.objects.get(pk=videos[0].pk)
+    assert row_update(Video, {"id": videos[0].pk}, add={"view_count": 2, "completion_sum": 0.25}) == 1
+    assert row_update(Video, {"id": videos[0].pk}, set_to={"title": "renamed"}) == 1
+    assert row_update(Video, {"id": videos[0].pk}, set_to={"title": "renamed"}) == 1  # matched, unchanged
+    assert row_update(Video, {"id": -1}, add={"view_count": 1}) == 0
+    after = Video.objects.get(pk=videos[0].pk)
+    assert (after.view_count, after.completion_sum, after.title) == (
+        before.view_count + 2,
+        before.completion_sum + 0.25,
+        "renamed",
+    )
+    ViewerProfile.objects.create(user=ann)
+    row_update(ViewerProfile, {"user_id": ann.pk}, set_to={"recent": [[1, 0.5]], "category_weights": {"2": 1.0}})
+    assert ViewerProfile.objects.values_list("recent", "category_weights").get(user=ann) == ([[1, 0.5]], {"2": 1.0})

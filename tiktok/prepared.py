@@ -140,3 +140,59 @@ def instance(model, names, values):
     given = dict(zip(names, values, strict=True))
     ordered = [f.attname for f in model._meta.concrete_fields if f.attname in given]
     return model.from_db("default", ordered, [given[name] for name in ordered])
+
+
+# --- Writes of one row -------------------------------------------------------------------------
+# The same idea for the beacon's writes: the ORM compiles an INSERT or UPDATE on every call; these
+# build the statement once per model and column set, and prepare the values with the fields' own
+# `get_db_prep_save`, as the ORM does. No model signals are sent: use them for models that have
+# no receivers.
+
+_statements: dict[tuple, str] = {}
+
+
+def _quote(name: str) -> str:
+    return connections["default"].ops.quote_name(name)
+
+
+def row_insert(model, **values):
+    """INSERT one row of `model` (field defaults and `pre_save` apply, as in `save()`); returns the
+    unsaved-looking instance with its new primary key."""
+    obj = model(**values)
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    key = ("insert", model, connections["default"].vendor)
+    if key not in _statements:
+        columns = ", ".join(_quote(f.column) for f in fields)
+        _statements[key] = (
+            f"INSERT INTO {_quote(model._meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
+        )
+    connection = connections["default"]
+    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(_statements[key], params)
+        obj.pk = cursor.lastrowid
+    obj._state.adding, obj._state.db = False, "default"
+    return obj
+
+
+def row_update(model, where: dict, *, set_to: dict | None = None, add: dict | None = None) -> int:
+    """UPDATE the rows of `model` whose columns equal `where`: columns in `set_to` take those
+    values, columns in `add` grow by them (`col = col + n`, atomic in the database). Returns the
+    number of rows matched."""
+    set_to, add = set_to or {}, add or {}
+    meta = model._meta
+    key = ("update", model, connections["default"].vendor, tuple(where), tuple(set_to), tuple(add))
+    if key not in _statements:
+        assignments = [f"{_quote(meta.get_field(n).column)} = %s" for n in set_to]
+        assignments += [f"{_quote(c)} = {_quote(c)} + %s" for c in (meta.get_field(n).column for n in add)]
+        conditions = [f"{_quote(meta.get_field(n).column)} = %s" for n in where]
+        _statements[key] = (
+            f"UPDATE {_quote(meta.db_table)} SET {', '.join(assignments)} WHERE {' AND '.join(conditions)}"
+        )
+    connection = connections["default"]
+    params = [meta.get_field(n).get_db_prep_save(v, connection) for n, v in set_to.items()]
+    params += list(add.values())
+    params += [meta.get_field(n).get_db_prep_save(v, connection) for n, v in where.items()]
+    with connection.cursor() as cursor:
+        cursor.execute(_statements[key], params)
+        return cursor.rowcount
