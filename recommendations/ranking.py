@@ -106,18 +106,17 @@ def category_matrix(candidate_categories: list, category_ids: np.ndarray, idf: n
     """Rows: each candidate's IDF-weighted, L2-normalised category vector (sparse)."""
     import scipy.sparse as sp
 
-    rows, cols, vals = [], [], []
-    for i, cats in enumerate(candidate_categories):
-        for c in cats:
-            j = int(np.searchsorted(category_ids, c))
-            if j < len(category_ids) and category_ids[j] == c:
-                rows.append(i)
-                cols.append(j)
-                vals.append(float(idf[j]))
-    m = sp.csr_matrix((vals, (rows, cols)), shape=(len(candidate_categories), len(category_ids)))
-    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+    n = len(candidate_categories)
+    rows = np.fromiter((i for i, cats in enumerate(candidate_categories) for _ in cats), dtype=np.int64)
+    cats = np.fromiter((c for cats in candidate_categories for c in cats), dtype=np.int64, count=len(rows))
+    cols = np.searchsorted(category_ids, cats)
+    known = cols < len(category_ids)
+    known[known] = category_ids[cols[known]] == cats[known]
+    rows, cols = rows[known], cols[known]
+    vals = np.asarray(idf, dtype=float)[cols]
+    norms = np.sqrt(np.bincount(rows, weights=vals * vals, minlength=n))
     norms[norms == 0] = 1.0
-    return sp.csr_matrix(sp.diags(1.0 / norms) @ m)
+    return sp.csr_matrix((vals / norms[rows], (rows, cols)), shape=(n, len(category_ids)))
 
 
 def category_cosine(profile_weights: dict, cat_matrix, category_ids: np.ndarray) -> np.ndarray:

@@ -187,3 +187,15 @@ def test_row_insert_and_row_update_write_what_the_orm_writes(people_and_videos):
     ViewerProfile.objects.create(user=ann)
     row_update(ViewerProfile, {"user_id": ann.pk}, set_to={"recent": [[1, 0.5]], "category_weights": {"2": 1.0}})
     assert ViewerProfile.objects.values_list("recent", "category_weights").get(user=ann) == ([[1, 0.5]], {"2": 1.0})
+
+
+def test_list_values_are_written_safely(people_and_videos):
+    import numpy as np
+
+    from videos.views import _seen_ids
+
+    _people, videos = people_and_videos
+    titles = Prepared(lambda ids: Video.objects.filter(pk__in=ids).values_list("title"), ids=list)
+    assert titles.rows(ids=[np.int64(videos[0].pk)]) == [("one",)]
+    assert _seen_ids.rows(public_ids=["x') OR 1=1 OR ('x"]) == []
+    assert titles.rows(ids=["0) OR (1=1"]) == []  # not an integer: bound as a parameter

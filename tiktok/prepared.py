@@ -20,6 +20,7 @@ query for an empty list (`exclude(pk__in=[])` drops the condition, `filter(pk__i
 nothing), so each pattern of empty lists gets its own compiled query.
 """
 
+import operator
 import re
 from collections.abc import Callable
 
@@ -118,8 +119,11 @@ class Prepared:
                 sql.append("%s")
                 params.append(slot)
             elif self.kinds[slot] is list:
-                sql.append(", ".join(["%s"] * len(values[slot])))
-                params.extend(values[slot])
+                try:  # integers are written into the SQL: escaping each as a parameter costs more
+                    sql.append(", ".join(str(operator.index(v)) for v in values[slot]))
+                except TypeError:
+                    sql.append(", ".join(["%s"] * len(values[slot])))
+                    params.extend(values[slot])
             else:
                 sql.append("%s")
                 params.append(values[slot])
