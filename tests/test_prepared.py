@@ -199,3 +199,29 @@ def test_list_values_are_written_safely(people_and_videos):
     assert titles.rows(ids=[np.int64(videos[0].pk)]) == [("one",)]
     assert _seen_ids.rows(public_ids=["x') OR 1=1 OR ('x"]) == []
     assert titles.rows(ids=["0) OR (1=1"]) == []  # not an integer: bound as a parameter
+
+
+def test_video_for_actor_answers_as_viewer_rules_and_blocks_do(people_and_videos):
+    from django.contrib.auth.models import AnonymousUser
+    from django.utils import timezone
+
+    from accounts.models import User
+    from videos.selectors import is_blocked_between, video_for_actor, video_for_viewer
+
+    (ann, bob, cat), videos = people_and_videos
+    staff = make_user("staff", is_staff=True)
+    Block.objects.create(blocker=ann, blocked=bob)
+    dan = make_user("dan")
+    videos.append(ready_video(dan, title="banned creator", media=False))
+    User.objects.filter(pk=dan.pk).update(banned_at=timezone.now())
+    for viewer in (AnonymousUser(), ann, bob, cat, staff):
+        for video in videos:
+            expected = video_for_viewer(public_id=video.public_id, user=viewer)
+            if expected is not None and is_blocked_between(user=viewer, other=expected.creator):
+                expected = None
+            got = video_for_actor(public_id=video.public_id, user=viewer)
+            assert (got and got.pk) == (expected and expected.pk), (viewer, video.title)
+            if got is not None:
+                assert got.creator.username == expected.creator.username
+                assert got.title == expected.title and not got.get_deferred_fields()
+    assert video_for_actor(public_id="no-such-video", user=ann) is None

@@ -4,7 +4,7 @@ what others may see; every read path starts from one of them."""
 from django.db.models import ExpressionWrapper, F, FloatField, Q, QuerySet, Value
 
 from tiktok.memo import ProcessMemo
-from tiktok.prepared import Prepared
+from tiktok.prepared import Prepared, instance
 from videos.models import Video
 
 LISTABLE = Q(
@@ -33,16 +33,17 @@ def watchable_videos() -> QuerySet[Video]:
     return Video.objects.filter(WATCHABLE)
 
 
+def _may_watch(video: Video, user) -> bool:
+    """Watchable by link, or the creator's own, or staff."""
+    if video.is_watchable and video.creator.banned_at is None:
+        return True
+    return user is not None and user.is_authenticated and (user.pk == video.creator_id or user.is_staff)
+
+
 def video_for_viewer(*, public_id: str, user) -> Video | None:
     """The video if this viewer may watch it: watchable by link, or the creator's own, or staff."""
     video = Video.objects.select_related("creator").filter(public_id=public_id, deleted_at__isnull=True).first()
-    if video is None:
-        return None
-    if video.is_watchable and video.creator.banned_at is None:
-        return video
-    if user is not None and user.is_authenticated and (user.pk == video.creator_id or user.is_staff):
-        return video
-    return None
+    return video if video is not None and _may_watch(video, user) else None
 
 
 # --- Viewer reads (feed cards, comments, profiles, discovery) -------------------------------
@@ -88,12 +89,39 @@ def visible_to(qs: QuerySet[Video], *, user) -> QuerySet[Video]:
     return qs.exclude(creator_id__in=blocked) if blocked else qs
 
 
+def _actor_video_query(public_id, user_id):
+    from accounts.models import User
+
+    video_columns = [f.attname for f in Video._meta.concrete_fields]
+    creator_columns = [f"creator__{f.attname}" for f in User._meta.concrete_fields]
+    return (
+        Video.objects.filter(public_id=public_id, deleted_at__isnull=True)
+        .annotate(blocked=blocked_between_creator(user_id=user_id))
+        .values_list(*video_columns, *creator_columns, "blocked")[:1]
+    )
+
+
+# Every like, favourite, share and comment panel starts here: compiled once per process.
+_actor_video = Prepared(_actor_video_query, public_id=str, user_id=int)
+
+
 def video_for_actor(*, public_id: str, user) -> Video | None:
-    """The video if this viewer may see and act on it: `video_for_viewer` minus blocked creators."""
-    video = video_for_viewer(public_id=public_id, user=user)
-    if video is None or is_blocked_between(user=user, other=video.creator):
+    """The video if this viewer may see and act on it: `video_for_viewer` minus blocked creators
+    (one query: the video, its creator, and whether a block stands between them and the viewer)."""
+    from accounts.models import User
+
+    signed_in = user is not None and user.is_authenticated
+    found = _actor_video.rows(public_id=str(public_id)[:40], user_id=user.pk if signed_in else 0)
+    if not found:
         return None
-    return video
+    row = found[0]
+    video_columns = [f.attname for f in Video._meta.concrete_fields]
+    creator_columns = [f.attname for f in User._meta.concrete_fields]
+    n = len(video_columns)
+    video = instance(Video, video_columns, row[:n])
+    Video.creator.field.set_cached_value(video, instance(User, creator_columns, row[n:-1]))
+    blocked = row[-1]  # a block stands between the viewer and the creator, either way
+    return video if not blocked and _may_watch(video, user) else None
 
 
 def with_card_relations(qs: QuerySet[Video]) -> QuerySet[Video]:
