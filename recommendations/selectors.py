@@ -388,16 +388,30 @@ def feed_for_viewer(*, user, session_key: str, exclude_ids: set[int], limit: int
     return page[:limit]
 
 
+# One prepared query per scan length (the LIMIT is part of the SQL).
+_newest_queries: dict[int, Prepared] = {}
+
+
 def _newest_fill(need: int, taken: set, excluded_creators, per_creator, params, scan: int) -> list:
     """Up to `need` of the newest listable videos not yet taken, within the per-creator cap;
     updates `taken` and `per_creator`."""
     picked = []
     if need <= 0:
         return picked
-    candidates = (
-        listable_videos().exclude(pk__in=taken).exclude(creator_id__in=excluded_creators).order_by("-published_at")
-    )
-    for video in _rows(candidates[:scan]):
+    if scan not in _newest_queries:
+        _newest_queries[scan] = Prepared(
+            lambda video_ids, creator_ids: (
+                listable_videos()
+                .exclude(pk__in=video_ids)
+                .exclude(creator_id__in=creator_ids)
+                .order_by("-published_at")
+                .values_list(*FIELDS)[:scan]
+            ),
+            video_ids=list,
+            creator_ids=list,
+        )
+    rows = _newest_queries[scan].rows(video_ids=list(taken), creator_ids=list(excluded_creators))
+    for video in (Row(*r) for r in rows):
         if per_creator[video.creator_id] >= params["per_creator"]:
             continue
         per_creator[video.creator_id] += 1
