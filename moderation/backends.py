@@ -4,12 +4,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from tiktok.prepared import Prepared, instance
+from tiktok.prepared import Prepared, columns, instance
 
 
 def _user_query(pk):
     User = get_user_model()
-    return User._default_manager.filter(pk=pk).values_list(*(f.attname for f in User._meta.concrete_fields))
+    return User._default_manager.filter(pk=pk).values_list(*columns(User))
 
 
 # Every signed-in request loads its user: compiled once per process.
@@ -39,5 +39,5 @@ class StandingBackend(ModelBackend):
         found = _user_row.rows(pk=pk)
         if not found:
             return None
-        user = instance(User, [f.attname for f in User._meta.concrete_fields], found[0])
+        user = instance(User, columns(User), found[0])
         return user if self.user_can_authenticate(user) else None

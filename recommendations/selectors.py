@@ -14,9 +14,9 @@ from django.utils import timezone
 from recommendations import ranking, store
 from recommendations.services import profile_state, session_profile_state, settings_memo, settings_params
 from tiktok.memo import ProcessMemo
-from tiktok.prepared import Prepared, instance
+from tiktok.prepared import Prepared
 from videos.models import Video
-from videos.selectors import category_table, listable_videos
+from videos.selectors import category_pairs, category_table, listable_videos, video_with_creator
 
 SEEN_WINDOW = 500  # recently seen videos left out of the feed
 NEIGHBOUR_CANDIDATES = 150
@@ -125,12 +125,6 @@ _explore_rows = Prepared(
     video_ids=list,
     max_impressions=int,
 )
-_video_categories = Prepared(
-    lambda video_ids: Video.categories.through.objects.filter(video_id__in=video_ids).values_list(
-        "video_id", "category_id"
-    ),
-    video_ids=list,
-)
 _titles = Prepared(lambda video_ids: Video.objects.filter(pk__in=video_ids).values_list("pk", "title"), video_ids=list)
 
 
@@ -144,14 +138,12 @@ _CREATOR_CARD_FIELDS = ["id"] + [f.removeprefix("creator__") for f in CARD_FIELD
 def _card_videos(video_ids) -> dict[int, Video]:
     """The shown videos with their creators, as `select_related("creator").only(*CARD_FIELDS)`
     would build them (other fields deferred)."""
-    from accounts.models import User
-
     out = {}
     n = len(_VIDEO_CARD_FIELDS)
     for row in _card_rows.rows(video_ids=list(video_ids)):
-        video = instance(Video, _VIDEO_CARD_FIELDS, row[:n])
-        creator = instance(User, _CREATOR_CARD_FIELDS, (video.creator_id, *row[n:]))
-        Video.creator.field.set_cached_value(video, creator)
+        # The creator's id is the video's creator_id; its other columns follow the video's.
+        row = (*row[:n], row[_VIDEO_CARD_FIELDS.index("creator_id")], *row[n:])
+        video = video_with_creator(_VIDEO_CARD_FIELDS, _CREATOR_CARD_FIELDS, row)
         out[video.pk] = video
     return out
 
@@ -257,7 +249,7 @@ def _counters(videos):
 
 def _categories_of(video_ids) -> dict[int, list[int]]:
     out: dict[int, list[int]] = defaultdict(list)
-    for vid, cid in _video_categories.rows(video_ids=list(video_ids)):
+    for vid, cid in category_pairs.rows(video_ids=list(video_ids)):
         out[vid].append(cid)
     return out
 

@@ -23,6 +23,7 @@ from recommendations.models import RecommenderSettings, VideoContent, ViewerProf
 from tiktok.memo import ProcessMemo
 from tiktok.prepared import Prepared, row_update
 from videos.models import Video
+from videos.selectors import category_pairs
 
 log = logging.getLogger(__name__)
 KIND_CODES = ["watch", "replay", "like", "unlike", "comment", "share", "favourite", "follow", "skip", "not_interested"]
@@ -142,10 +143,6 @@ _profile_row_locked = Prepared(
     lambda user_id: ViewerProfile.objects.select_for_update().filter(user_id=user_id).values_list(*STATE_FIELDS),
     user_id=int,
 )
-_video_categories = Prepared(
-    lambda video_id: Video.categories.through.objects.filter(video_id=video_id).values_list("category_id"),
-    video_id=int,
-)
 
 
 def profile_state(*, user_id: int) -> dict:
@@ -180,7 +177,7 @@ def profile_on_event(*, event) -> None:
     if event.user_id is None and not event.session_key:
         return
     params = settings_params()
-    category_ids = [cid for (cid,) in _video_categories.rows(video_id=event.video_id)]
+    category_ids = [cid for _, cid in category_pairs.rows(video_ids=[event.video_id])]
     change = {
         "video_id": event.video_id,
         "category_ids": category_ids,

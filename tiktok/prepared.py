@@ -20,6 +20,7 @@ query for an empty list (`exclude(pk__in=[])` drops the condition, `filter(pk__i
 nothing), so each pattern of empty lists gets its own compiled query.
 """
 
+import functools
 import operator
 import re
 from collections.abc import Callable
@@ -136,6 +137,12 @@ class Prepared:
         if converters:
             fetched = compiler.apply_converters(fetched, converters)
         return [tuple(row) for row in fetched]
+
+
+@functools.cache
+def columns(model) -> tuple[str, ...]:
+    """Every concrete column of `model` (attnames, in model order)."""
+    return tuple(f.attname for f in model._meta.concrete_fields)
 
 
 def instance(model, names, values):

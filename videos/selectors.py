@@ -4,7 +4,7 @@ what others may see; every read path starts from one of them."""
 from django.db.models import ExpressionWrapper, F, FloatField, Q, QuerySet, Value
 
 from tiktok.memo import ProcessMemo
-from tiktok.prepared import Prepared, instance
+from tiktok.prepared import Prepared, columns, instance
 from videos.models import Video
 
 LISTABLE = Q(
@@ -89,15 +89,33 @@ def visible_to(qs: QuerySet[Video], *, user) -> QuerySet[Video]:
     return qs.exclude(creator_id__in=blocked) if blocked else qs
 
 
+def video_with_creator(video_names, creator_names, row) -> Video:
+    """A video and its creator from one row (`video_names` columns, then `creator_names`, then
+    anything else), as `select_related("creator").only(...)` builds them."""
+    from accounts.models import User
+
+    n, m = len(video_names), len(creator_names)
+    video = instance(Video, video_names, row[:n])
+    Video.creator.field.set_cached_value(video, instance(User, creator_names, row[n : n + m]))
+    return video
+
+
+# (video id, category id) pairs for a list of videos: the profile update and every feed page.
+category_pairs = Prepared(
+    lambda video_ids: Video.categories.through.objects.filter(video_id__in=video_ids).values_list(
+        "video_id", "category_id"
+    ),
+    video_ids=list,
+)
+
+
 def _actor_video_query(public_id, user_id):
     from accounts.models import User
 
-    video_columns = [f.attname for f in Video._meta.concrete_fields]
-    creator_columns = [f"creator__{f.attname}" for f in User._meta.concrete_fields]
     return (
         Video.objects.filter(public_id=public_id, deleted_at__isnull=True)
         .annotate(blocked=blocked_between_creator(user_id=user_id))
-        .values_list(*video_columns, *creator_columns, "blocked")[:1]
+        .values_list(*columns(Video), *(f"creator__{c}" for c in columns(User)), "blocked")[:1]
     )
 
 
@@ -115,11 +133,7 @@ def video_for_actor(*, public_id: str, user) -> Video | None:
     if not found:
         return None
     row = found[0]
-    video_columns = [f.attname for f in Video._meta.concrete_fields]
-    creator_columns = [f.attname for f in User._meta.concrete_fields]
-    n = len(video_columns)
-    video = instance(Video, video_columns, row[:n])
-    Video.creator.field.set_cached_value(video, instance(User, creator_columns, row[n:-1]))
+    video = video_with_creator(columns(Video), columns(User), row)
     blocked = row[-1]  # a block stands between the viewer and the creator, either way
     return video if not blocked and _may_watch(video, user) else None
 
