@@ -8,6 +8,9 @@ PY=.venv/bin/python
 PORT=${PORT:-8765}
 USERS=${USERS:-200}
 SECONDS_TO_RUN=${SECONDS_TO_RUN:-60}
+# FULL_PAGES=1: every feed page is a full one (the demo's 30 videos run out after a few pages).
+EXTRA=()
+[ "${FULL_PAGES:-0}" = 1 ] && EXTRA+=(--full-pages)
 WORK=$(mktemp -d)
 DB=clip_load
 
@@ -48,4 +51,4 @@ echo "starting gunicorn with $WORKERS workers on 127.0.0.1:$PORT…" >&2
 GUNICORN_PID=$!
 for _ in $(seq 1 60); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.5; done
 
-$PY bench/loadgen.py --base "http://127.0.0.1:$PORT" --users "$USERS" --password "$PASSWORD" --seconds "$SECONDS_TO_RUN"
+$PY bench/loadgen.py --base "http://127.0.0.1:$PORT" --users "$USERS" --password "$PASSWORD" --seconds "$SECONDS_TO_RUN" "${EXTRA[@]}"

@@ -135,7 +135,7 @@ class Stats:
         self.by_window.setdefault(window, []).append(seconds)
 
 
-async def viewer(client: Client, stats: Stats, started: float, deadline: float, video_ids, timeout: float):
+async def viewer(client: Client, stats: Stats, started: float, deadline: float, video_ids, args):
     rng = random.Random()
     now = time.monotonic()
     due = {action: now + rng.uniform(0, period) for action, period in SCHEDULE.items()}
@@ -150,7 +150,10 @@ async def viewer(client: Client, stats: Stats, started: float, deadline: float, 
         start = time.monotonic()
         status = None
         try:
-            status, body = await send(client, action, rng.choice(video_ids), rng, seen=seen[-40:], timeout=timeout)
+            # As the page's "more" link does, unless --full-pages: then no page names what came
+            # before, so every page is a full one, as on a catalogue too large to run out of.
+            recent = () if args.full_pages else seen[-40:]
+            status, body = await send(client, action, rng.choice(video_ids), rng, seen=recent, timeout=args.timeout)
             if action == "feed":
                 shown = list(dict.fromkeys(VIDEO_ID.findall(body)))
                 stats.cards.append(len(shown))
@@ -185,7 +188,7 @@ async def run(args) -> None:
     stats = Stats()
     started = time.monotonic()
     deadline = started + args.seconds
-    await asyncio.gather(*(viewer(c, stats, started, deadline, video_ids, args.timeout) for c in clients))
+    await asyncio.gather(*(viewer(c, stats, started, deadline, video_ids, args) for c in clients))
     elapsed = time.monotonic() - started
     latencies = sorted(stats.latencies)
     p50 = statistics.median(latencies) * 1000 if latencies else 0.0
@@ -219,6 +222,11 @@ def main():
     parser.add_argument("--prefix", default="viewer")
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--timeout", type=float, default=10.0)
+    parser.add_argument(
+        "--full-pages",
+        action="store_true",
+        help="send no seen ids, so every feed page is full (the demo's 30 videos run out after a few pages)",
+    )
     args = parser.parse_args()
     asyncio.run(run(args))
 
