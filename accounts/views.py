@@ -12,6 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from accounts import privacy
 from accounts.forms import ProfileForm, SignUpForm
 from accounts.services import profile_update, user_sign_up
+from recommendations.services import profile_adopt_session
 from tiktok import ratelimit
 
 
@@ -20,6 +21,13 @@ def _safe_next(request, default="/"):
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return target
     return default
+
+
+def _sign_in(request, user) -> None:
+    """Log in, and keep what this browser watched while signed out for the account's feed."""
+    signed_out_session = request.session.session_key or ""
+    login(request, user)
+    profile_adopt_session(user=user, session_key=signed_out_session)
 
 
 def signup(request):
@@ -41,7 +49,7 @@ def signup(request):
             password=data["password1"],
             display_name=data["display_name"],
         )
-        login(request, user)
+        _sign_in(request, user)
         messages.success(request, "Welcome! Your account is ready.")
         return redirect(_safe_next(request))
     return render(request, "accounts/signup.html", {"form": form, "next": _safe_next(request, "")})
@@ -87,6 +95,12 @@ class LoginView(auth_views.LoginView):
                 ratelimit.hit(scope, ident, limit=limit, window=window)
         else:
             ratelimit.reset("login-user", username, window=window)
+        return response
+
+    def form_valid(self, form):
+        signed_out_session = self.request.session.session_key or ""
+        response = super().form_valid(form)
+        profile_adopt_session(user=form.get_user(), session_key=signed_out_session)
         return response
 
 

@@ -68,12 +68,38 @@ def profile_apply(state: dict, *, video_id: int, category_ids, kind: str, comple
     outcome = arm_outcome(kind, completion)
     if outcome is not None and slot:
         arm = "explore" if slot == "explore" else "ranked"
-        a, b = state[f"{arm}_alpha"], state[f"{arm}_beta"]
-        a, b = a + outcome, b + (1 - outcome)
-        if a + b > ARM_CAP:
-            scale = ARM_CAP / (a + b)
-            a, b = max(a * scale, 0.5), max(b * scale, 0.5)
-        state[f"{arm}_alpha"], state[f"{arm}_beta"] = a, b
+        _arm_set(state, arm, state[f"{arm}_alpha"] + outcome, state[f"{arm}_beta"] + (1 - outcome))
+    return state
+
+
+def _arm_set(state: dict, arm: str, a: float, b: float) -> None:
+    """Store an arm's Beta posterior, scaled down to keep a + b under ARM_CAP."""
+    if a + b > ARM_CAP:
+        scale = ARM_CAP / (a + b)
+        a, b = max(a * scale, 0.5), max(b * scale, 0.5)
+    state[f"{arm}_alpha"], state[f"{arm}_beta"] = a, b
+
+
+def profile_merge(state: dict, other: dict) -> dict:
+    """Fold `other` (what a browser did while signed out) into `state` (the account's profile),
+    in place. Category weights add up. The other's recent anchors come first, since they are
+    the newest. Each arm keeps the outcomes both saw, with the 1/1 prior counted once."""
+    cats = state["category_weights"]
+    for key, weight in other["category_weights"].items():
+        cats[key] = cats.get(key, 0.0) + weight
+    if len(cats) > CATEGORY_CAP:
+        state["category_weights"] = dict(sorted(cats.items(), key=lambda kv: -abs(kv[1]))[:CATEGORY_CAP])
+    merged: dict[int, float] = {}
+    for vid, weight in [*other["recent"], *state["recent"]]:
+        merged[int(vid)] = round(merged.get(int(vid), 0.0) + weight, 4)
+    state["recent"] = [[vid, weight] for vid, weight in merged.items()][:RECENT_CAP]
+    for arm in ("explore", "ranked"):
+        _arm_set(
+            state,
+            arm,
+            state[f"{arm}_alpha"] + other[f"{arm}_alpha"] - 1.0,
+            state[f"{arm}_beta"] + other[f"{arm}_beta"] - 1.0,
+        )
     return state
 
 

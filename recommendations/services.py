@@ -22,7 +22,7 @@ from recommendations import ranking, training
 from recommendations.models import RecommenderSettings, VideoContent, ViewerProfile
 from tiktok.memo import ProcessMemo
 from tiktok.prepared import Prepared, row_update
-from videos.models import Video
+from videos.models import Video, VideoView
 from videos.selectors import category_pairs
 
 log = logging.getLogger(__name__)
@@ -208,6 +208,34 @@ def profile_on_event(*, event) -> None:
             set_to={**state, "updated_at": timezone.now()},
             add={"event_count": 1},
         )
+
+
+def profile_adopt_session(*, user, session_key: str) -> bool:
+    """At sign-in or sign-up, what this browser did while signed out carries over to the
+    account. The session's profile is folded into the account's. The views behind its recent
+    anchors join the account's history, so the feed does not show those videos again. The
+    session's cached profile is then dropped. False when the session had none."""
+    state = session_profile_state(session_key)
+    if not state:
+        return False
+    video_ids = [int(vid) for vid, _ in state["recent"]]
+    with transaction.atomic():
+        profile, _ = ViewerProfile.objects.select_for_update().get_or_create(user=user)
+        merged = ranking.profile_merge({name: getattr(profile, name) for name in STATE_FIELDS}, state)
+        for name in STATE_FIELDS:
+            setattr(profile, name, merged[name])
+        profile.updated_at = timezone.now()
+        profile.save()
+        account = f"u:{user.pk}"
+        had = VideoView.objects.filter(viewer_key=account, video_id__in=video_ids).values_list("video_id", flat=True)
+        VideoView.objects.filter(viewer_key=f"s:{session_key}", video_id__in=video_ids).exclude(
+            video_id__in=list(had)
+        ).update(viewer_key=account, user=user)
+    try:
+        cache.delete(_session_profile_key(session_key))
+    except Exception as exc:
+        log.warning("session profile not dropped: %s", exc)
+    return True
 
 
 def profile_set_interests(*, user, category_ids) -> ViewerProfile:
