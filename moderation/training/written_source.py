@@ -600,13 +600,51 @@ def variants(core: str, rng: random.Random, pool: list[str], n: int) -> list[str
     return out
 
 
+# Veiled threats: no violent word, but the writer shows they can reach the reader in person.
+STALK = [
+    "found your address, I'll drop by soon",
+    "nice house on elm street, would be a shame if something happened to it",
+    "I know which school your kids go to. see you at pickup",
+    "I've been watching you leave work every day at six",
+    "I know what car you drive. sleep well tonight",
+    "your mom's address wasn't hard to find. tell her I said hi",
+    "got your IP, I'm closer than you think",
+    "I saw you at the grocery store yesterday, you didn't see me",
+    "you should lock your back door at night",
+    "I know your shift ends at 10, I'll be waiting in the parking lot",
+    "I know your real name and where you work now. see you around",
+    "it took me ten minutes to find your house from this video",
+    "I'm outside your building right now, look out the window",
+    "we'll meet soon, I know where your gym is",
+    "say that again when I'm standing at your front door",
+    "your daughter's bus stop is the one on the corner, right?",
+    "enjoy your walk home tonight, I'll be right behind you",
+    "I have your address now. you'll get a visit",
+]
+# Ordinary meetups, addresses and "see you soon": not threats.
+OK_MEET = [
+    "see you soon at the meetup, can't wait!",
+    "found the address of this cafe, going there this weekend",
+    "what's the address of this restaurant? I need to go",
+    "I know where this is, it's right next to my house!",
+    "see you at the concert tonight, I'll be at the front",
+    "can't wait to see you on tour next month",
+    "I'll be waiting in line outside the store when it opens",
+    "I walked past your bakery today, the smell was amazing",
+    "my kids go to that school too, the teachers are lovely",
+    "lock your doors at night, the news said there were break-ins near here",
+    "we should meet up when you're in town, coffee is on me",
+    "your gym looks so nice, which city is it in?",
+]
+
+
 def families():
     spec = [
         (S, {"S": 1}), (S3, {"S": 1, "S3": 1}), (V, {"V": 1}), (V2, {"V": 1, "V2": 1}),
         (H, {"H": 1}), (H2, {"H": 1, "H2": 1, "V": 1}), (HR, {"HR": 1}), (SH, {"SH": 1}), (OK, {}),
-        (V_MORE, {"V": 1}), (OK_MORE, {}),
+        (V_MORE, {"V": 1}), (OK_MORE, {}), (STALK, {"V": 1, "HR": 1}), (OK_MEET, {}),
     ]  # fmt: skip
-    names = ["S", "S3", "V", "V2", "H", "H2", "HR", "SH", "OK", "Vb", "OKb"]
+    names = ["S", "S3", "V", "V2", "H", "H2", "HR", "SH", "OK", "Vb", "OKb", "ST", "OKc"]
     for (cores, labels), name in zip(spec, names, strict=True):
         for k, core in enumerate(cores):
             extra = dict(labels)

@@ -54,6 +54,23 @@ def test_a_friendly_comment_is_published_and_a_threat_is_not(video):
 
 
 @pytest.mark.parametrize(
+    "text",
+    ["I found your address, see you soon", "I know where your kids go to school"],
+)
+def test_a_veiled_threat_without_a_violent_word_is_not_published(video, text):
+    # Neither text is in the training data; their families of stalking threats are.
+    assert services.comment_screen(comment=_comment(video, text)) in {"held", "rejected"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["see you soon!! love your videos", "what's the address of this place? see you soon"],
+)
+def test_everyday_talk_of_addresses_and_meeting_up_is_published(video, text):
+    assert services.comment_screen(comment=_comment(video, text)) == "published"
+
+
+@pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("\u200b\u200c\u200d\x07", "held"),  # nothing readable
