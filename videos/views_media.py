@@ -152,8 +152,19 @@ def avatar(request, name):
     if not _AVATAR_NAME.match(name):
         raise Http404
     relative = f"avatars/{name}"
-    owner_exists = get_user_model().objects.filter(avatar=relative, is_active=True, banned_at__isnull=True).exists()
-    if not owner_exists:
+    owner = (
+        get_user_model()
+        .objects.filter(avatar=relative, is_active=True, banned_at__isnull=True)
+        .only("pk", "profile_state")
+        .first()
+    )
+    if owner is None:
+        raise Http404
+    # A profile held by reports or screening, or rejected, shows only its username to others.
+    viewer = request.user
+    if owner.profile_state != "published" and not (
+        viewer.is_authenticated and (viewer.pk == owner.pk or viewer.is_staff)
+    ):
         raise Http404
     content_type = "image/png" if name.lower().endswith(".png") else "image/jpeg"
     if name.lower().endswith(".webp"):

@@ -199,3 +199,29 @@ def test_avatars_are_served_for_active_users_only(client, settings, make_user):
     user.save()
     assert client.get(user.avatar_url).status_code == 404
     assert client.get(reverse("videos:avatar", args=["..%2Fsecret"])).status_code == 404
+
+
+def test_a_held_or_rejected_profile_shows_its_avatar_only_to_its_owner_and_staff(client, settings, make_user):
+    from videos.templatetags.clip import avatar
+
+    user = make_user("held_face")
+    (settings.MEDIA_ROOT / "avatars").mkdir()
+    (settings.MEDIA_ROOT / "avatars" / "held.jpg").write_bytes(b"\xff\xd8\xff" + b"x" * 20)
+    user.avatar = "avatars/held.jpg"
+    user.profile_state = "held"  # reported, or its text is waiting for review
+    user.save()
+    assert client.get(user.avatar_url).status_code == 404
+    client.force_login(make_user("someone_else"))
+    assert client.get(user.avatar_url).status_code == 404
+    assert "<img" not in avatar(user) and "avatar-initial" in avatar(user)
+    for viewer in (user, make_user("moderator", is_staff=True)):
+        client.force_login(viewer)
+        assert client.get(user.avatar_url).status_code == 200
+    user.profile_state = "rejected"
+    user.save()
+    client.force_login(make_user("third"))
+    assert client.get(user.avatar_url).status_code == 404
+    user.profile_state = "published"
+    user.save()
+    assert client.get(user.avatar_url).status_code == 200
+    assert f'src="{user.avatar_url}"' in avatar(user)
