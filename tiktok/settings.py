@@ -206,6 +206,8 @@ TRANSCODE_STALE_SECONDS = envint("TRANSCODE_STALE_SECONDS", 1800, minimum=1)
 FFMPEG_THREADS = envint("FFMPEG_THREADS", 0, minimum=0)
 # Largest file one ffmpeg run may write (0: no limit); guards the volume against a runaway encode.
 FFMPEG_MAX_FILE_BYTES = envint("FFMPEG_MAX_FILE_BYTES", 0, minimum=0)
+# A transcode that writes no progress line for this long is killed and fails (then retried).
+FFMPEG_STALL_SECONDS = envint("FFMPEG_STALL_SECONDS", 120, minimum=1)
 
 # --- Models and AI --------------------------------------------------------------------------
 COMMENT_ENCODER_DIR = envstr("COMMENT_ENCODER_DIR", "")

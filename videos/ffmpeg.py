@@ -10,6 +10,7 @@ import resource
 import shlex
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -220,37 +221,59 @@ def run_with_progress(
     on_progress: Callable[[float], None],
     stderr_path: Path,
     timeout: float | None = None,
+    stall: float | None = None,
     interval: float = 0.5,
 ) -> str:
     """Run a transcode that writes `-progress pipe:1`; call on_progress(0..1) at most every
     `interval` seconds. Returns the log tail or raises FfmpegError. stderr goes to a file, so
-    only one pipe is read and a chatty ffmpeg can never block on a full pipe."""
+    only one pipe is read and a chatty ffmpeg can never block on a full pipe. A watchdog kills
+    ffmpeg after `timeout` seconds in all, or after `stall` seconds without a progress line
+    (ffmpeg writes one every half second while it works), so a hung ffmpeg cannot hold the
+    worker until the queue's own timeout."""
+    stall = settings.FFMPEG_STALL_SECONDS if stall is None else stall
     log_command(argv)
     started = time.monotonic()
     last_report = 0.0
+    last_line = [started]
+    stopped: list[str] = []
+    finished = threading.Event()
     with stderr_path.open("w+b") as err:
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err, preexec_fn=_child_limits)
+
+        def watchdog():
+            while not finished.wait(min(0.5, stall / 4) if stall else 0.5):
+                now = time.monotonic()
+                if timeout is not None and now - started > timeout:
+                    stopped.append(f"ffmpeg took longer than {timeout:.0f} s")
+                elif stall and now - last_line[0] > stall:
+                    stopped.append(f"ffmpeg made no progress for {stall:.0f} s")
+                else:
+                    continue
+                proc.kill()
+                return
+
+        guard = threading.Thread(target=watchdog, name="ffmpeg-watchdog", daemon=True)
+        guard.start()
         try:
             assert proc.stdout is not None
             for raw in proc.stdout:
+                now = last_line[0] = time.monotonic()
                 fraction = parse_progress_line(raw.decode("ascii", "replace"), duration)
-                now = time.monotonic()
                 if fraction is not None and now - last_report >= interval:
                     last_report = now
                     on_progress(fraction)
-                if timeout is not None and now - started > timeout:
-                    proc.kill()
-                    break
             returncode = proc.wait()
         finally:
+            finished.set()
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+            guard.join()
         err.seek(0, 2)
         err.seek(max(0, err.tell() - LOG_TAIL_CHARS))
         tail = err.read().decode("utf-8", "replace")
-    if timeout is not None and time.monotonic() - started > timeout:
-        raise FfmpegError(f"ffmpeg took longer than {timeout:.0f} s", tail)
+    if stopped:
+        raise FfmpegError(stopped[0], tail)
     if returncode != 0:
         raise FfmpegError(_reason(returncode, tail), tail)
     return tail

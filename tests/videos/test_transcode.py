@@ -171,3 +171,33 @@ def test_a_failed_attempt_in_the_cluster_schedules_its_retry_after_the_back_off(
     encoding = video.encodings.get(rendition="720p")
     assert encoding.status == Encoding.Status.QUEUED and encoding.attempts == 1
     assert 25 <= (encoding.next_attempt_at - encoding.attempt_log.get().started_at).total_seconds() <= 40
+
+
+def test_a_hung_ffmpeg_is_killed_after_the_stall_limit_and_the_retry_finishes(
+    settings, make_user, tmp_path, monkeypatch
+):
+    import os
+
+    settings.TRANSCODE_RETRY_BASE_SECONDS = 0
+    settings.FFMPEG_STALL_SECONDS = 2
+    video = upload(make_user(), tmp_path, seconds=1.2)
+    fifo = tmp_path / "never-written"
+    os.mkfifo(fifo)
+    real = services.ffmpeg.transcode_command
+    calls = {"n": 0}
+
+    def first_one_hangs(**kwargs):
+        calls["n"] += 1
+        argv = real(**kwargs)
+        if calls["n"] == 1:  # a real ffmpeg that waits forever on an input that never comes
+            argv[argv.index("-i") + 1] = str(fifo)
+        return argv
+
+    monkeypatch.setattr(services.ffmpeg, "transcode_command", first_one_hangs)
+    video = process(video)
+    assert video.processing == Video.Processing.READY
+    encoding = video.encodings.get(rendition="720p")
+    first = encoding.attempt_log.get(number=1)
+    assert (first.outcome, first.error) == ("failed", "ffmpeg made no progress for 2 s")
+    assert encoding.attempt_log.get(number=2).outcome == "done"
+    assert sorted(p.name for p in services.media_dir(video).glob("*.part")) == []
