@@ -348,3 +348,8 @@ def watch_history(*, user, limit: int = 60) -> list[Video]:
         .order_by("-last_seen_at")[:limit]
     )
     return [v.video for v in views]
+
+
+def comment_count(*, video: Video) -> int:
+    """The comment count others see, as it stands now (re-read after a post or a delete)."""
+    return Video.objects.filter(pk=video.pk).values_list("comment_count", flat=True).first() or 0

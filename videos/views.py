@@ -282,7 +282,8 @@ def _comment_post(request, video):
     if not request.htmx:
         return HttpResponseRedirect(reverse("videos:watch", args=[video.public_id]))
     comment.shown_replies = []
-    return render(request, "videos/comments.html#comment", {"video": video, "c": comment, "fresh": True})
+    context = {"video": video, "c": comment, "fresh": True, "comment_count": selectors.comment_count(video=video)}
+    return render(request, "videos/comments.html#posted", context)
 
 
 @require_POST
@@ -298,7 +299,9 @@ def comment_delete(request, pk):
         return _refused(exc)
     if not request.htmx:
         return HttpResponseRedirect(reverse("videos:watch", args=[comment.video.public_id]))
-    return HttpResponse("")
+    # The comment's element is swapped out for nothing; the counts update out of band.
+    context = {"video": comment.video, "comment_count": selectors.comment_count(video=comment.video)}
+    return render(request, "videos/comments.html#counts", context)
 
 
 @require_POST

@@ -74,8 +74,12 @@ def test_a_moderator_approves_a_held_comment_and_others_then_see_it(live_server,
     _open_comments(page, live_server, video)
     hostile_text = _post(page, video, HOSTILE)
     assert "removed" in hostile_text or "held for review" in hostile_text
+    counts = f"#comment-count-{video.public_id}", f"#card-comments-{video.public_id}"
+    # Only the comments others can read are counted: the held or removed one is not.
+    assert [page.inner_text(sel) for sel in counts] == ["0", "0"]
     friendly_text = _post(page, video, FRIENDLY)
     assert "removed" not in friendly_text and "held for review" not in friendly_text
+    assert [page.inner_text(sel) for sel in counts] == ["1", "1"]  # updated in place, out of band
     save_artifact(page, "comment-moderation-author")
     hostile = Comment.objects.get(text=HOSTILE)
     assert hostile.state in {"held", "rejected"}

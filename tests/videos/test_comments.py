@@ -110,8 +110,13 @@ def test_authors_delete_their_own_creators_any_and_others_none(client, video):
     client.force_login(author)
     assert client.post(reverse("videos:comment_delete", args=[mine.pk]), HTTP_HX_REQUEST="true").status_code == 200
     client.force_login(video.creator)
-    assert client.post(reverse("videos:comment_delete", args=[theirs.pk]), HTTP_HX_REQUEST="true").status_code == 200
+    resp = client.post(reverse("videos:comment_delete", args=[theirs.pk]), HTTP_HX_REQUEST="true")
+    assert resp.status_code == 200
     assert not Comment.objects.exists()
+    # The comment's element goes; the panel's and the card's counts are updated out of band.
+    body = resp.content.decode()
+    assert f'id="comment-count-{video.public_id}" hx-swap-oob="true">0<' in body
+    assert f'id="card-comments-{video.public_id}" hx-swap-oob="true">0<' in body
 
 
 def test_the_comment_count_only_counts_what_others_can_read(client, video):
