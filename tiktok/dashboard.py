@@ -44,7 +44,13 @@ def _svg_bars(values: list[float], labels: list[str], width=560, height=140) -> 
                 "label": label,
             }
         )
-    return {"width": width, "height": height, "bars": bars, "max": round(top, 1)}
+    # Dates under the first, middle and last bars.
+    ticks = [
+        {"x": bars[i]["x"] + (bars[i]["w"] if anchor == "end" else bars[i]["w"] / 2 if anchor == "middle" else 0),
+         "label": labels[i], "anchor": anchor}
+        for i, anchor in ((0, "start"), (len(bars) // 2, "middle"), (len(bars) - 1, "end"))
+    ] if bars else []  # fmt: skip
+    return {"width": width, "height": height, "full_height": height + 12, "bars": bars, "ticks": ticks, "max": top}
 
 
 def moderation_figures(since: dt.datetime) -> dict:

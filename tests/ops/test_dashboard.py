@@ -34,7 +34,9 @@ def test_the_dashboard_shows_activity_moderation_and_the_queue(live_server, page
 
     assert page.locator("section.chart").count() == 5
     assert page.locator("section.chart rect").count() == 5 * 14
-    assert page.locator("text=Total: 3.0").count() >= 3  # uploads, views, likes
-    assert page.locator("#override-rate").inner_text() == "1.0"
+    assert page.locator("section.chart text").count() == 5 * 3  # first, middle and last day
+    assert page.locator("text=Total: 3").count() >= 3  # uploads, views, likes
+    assert page.locator("text=Total: 4.5").count() == 1  # watch time: 3 × 90 s
+    assert page.locator("#override-rate").inner_text() == "100%"
     assert page.locator("text=HR").count() >= 1
     save_artifact(page, "admin-dashboard")
