@@ -1,6 +1,8 @@
 """Reads about videos. `listable_videos` and `watchable_videos` are the only definitions of
 what others may see; every read path starts from one of them."""
 
+import re
+
 from django.db.models import ExpressionWrapper, F, FloatField, Q, QuerySet, Value
 
 from tiktok.memo import ProcessMemo
@@ -309,14 +311,22 @@ def hashtag_videos(*, hashtag, viewer, sort: str = "newest") -> QuerySet[Video]:
     return with_card_relations(discovery_order(qs, sort=sort))
 
 
+def _word_start(word: str) -> str:
+    """A pattern for `word` at the start of a word: "cat" finds "cat", "cats" and "(cat", not
+    "education"."""
+    return r"(^|\W)" + re.escape(word)
+
+
 def search_videos(*, q: str, viewer) -> QuerySet[Video]:
-    """Titles, descriptions, hashtags and creators' usernames / display names."""
+    """Titles, descriptions, hashtags and creators' usernames / display names, each query word
+    matched at the start of a word."""
     words = [w for w in q.split() if w][:8]
     qs = listable_videos()
     for word in words:
         tag = word.lstrip("#").lower()
-        match = Q(title__icontains=word) | Q(description__icontains=word) | Q(creator__username__icontains=word)
-        match |= Q(creator__display_name__icontains=word, creator__profile_state="published")
+        starts = _word_start(word)
+        match = Q(title__iregex=starts) | Q(description__iregex=starts) | Q(creator__username__iregex=starts)
+        match |= Q(creator__display_name__iregex=starts, creator__profile_state="published")
         if tag:
             match |= Q(pk__in=Video.objects.filter(hashtags__name=tag).values("pk"))
         qs = qs.filter(match)

@@ -33,6 +33,27 @@ def test_search_finds_videos_by_title_description_hashtag_and_creator(client, ca
     assert found == expected
 
 
+def test_search_matches_the_start_of_words_not_the_middle(client, make_user):
+    maker = make_user("maker")
+    videos = {
+        "cat": ready_video(maker, title="My cat's nap", media=False),
+        "cats": ready_video(maker, title="Sunday", description="(cats) everywhere", media=False),
+        "education": ready_video(maker, title="Education demo", description="Vocational catch-up", media=False),
+        "dotted": ready_video(maker, title="a.b c+d [x]", media=False),
+    }
+
+    def found(q):
+        html = client.get(reverse("videos:search"), {"q": q}).content.decode()
+        return {name for name, video in videos.items() if f"/v/{video.public_id}/" in html}
+
+    assert found("cat") == {"cat", "cats", "education"}  # "catch-up" starts with "cat"
+    assert found("cats") == {"cats"}
+    assert found("ucation") == set()
+    # Query text is matched literally, never as a pattern.
+    assert found("a.b") == {"dotted"} and found("c+d") == {"dotted"} and found("[x]") == {"dotted"}
+    assert found("a*") == set() and found("(") == {"cats"}
+
+
 def test_category_and_hashtag_pages_list_listable_videos_in_both_orders(client, catalogue):
     for sort in ("newest", "engaging"):
         html = client.get(reverse("videos:category", args=["food"]), {"sort": sort}).content.decode()
