@@ -227,9 +227,9 @@ def video_transcode(*, video_id: int, schedule_retries: bool = True, screen: boo
         except ffmpeg.ProbeError as exc:
             video_fail(video=video, reason=str(exc))
             return video
-        Video.objects.filter(pk=video.pk).exclude(processing=Video.Processing.FAILED).update(
-            processing=Video.Processing.TRANSCODING, processing_error=""
-        )
+        Video.objects.filter(pk=video.pk).exclude(
+            processing__in=[Video.Processing.FAILED, Video.Processing.READY]
+        ).update(processing=Video.Processing.TRANSCODING, processing_error="")
         for encoding in due:
             encoding_run(encoding=encoding, source=source, info=info, schedule_retries=schedule_retries)
     video.refresh_from_db()
@@ -280,11 +280,11 @@ def encoding_run(*, encoding: Encoding, source: Path, info: ffmpeg.Probe, schedu
             stderr_path=folder / f".{encoding.rendition}.log",
             timeout=max(600.0, info.duration * 30),
         )
+        # Checked before it takes the final name, so a failure never removes a file in use.
+        out = ffmpeg.probe(partial)
         os.replace(partial, final)
-        out = ffmpeg.probe(final)
     except (ffmpeg.FfmpegError, ffmpeg.ProbeError, OSError) as exc:
         _unlink(partial)
-        _unlink(final)
         _encoding_failed(
             encoding=encoding,
             attempt=attempt,
@@ -333,10 +333,10 @@ def _encoding_failed(
     EncodingAttempt.objects.filter(pk=attempt.pk).update(finished_at=now, outcome="failed", error=reason[:500])
     fields = {"error": reason[:500], "log_tail": log_tail, "runtime_seconds": round(runtime, 3)}
     if encoding.attempts >= settings.TRANSCODE_MAX_ATTEMPTS:
-        Encoding.objects.filter(pk=encoding.pk).update(status=Encoding.Status.FAILED, **fields)
-        video_fail(
-            video=encoding.video,
+        _rendition_given_up(
+            encoding=encoding,
             reason=f"Transcoding {encoding.rendition} failed after {encoding.attempts} attempts: {reason}",
+            **fields,
         )
         return
     delay = settings.TRANSCODE_RETRY_BASE_SECONDS * 2 ** (encoding.attempts - 1)
@@ -354,6 +354,21 @@ def _encoding_failed(
     )
     if schedule_retries:
         _schedule_transcode(encoding.video_id, retry_at)
+
+
+def _rendition_given_up(*, encoding: Encoding, reason: str, **fields) -> None:
+    """No attempt is left. A ready video (a re-transcode) keeps its previous file for this
+    rendition and stays watchable; any other video fails."""
+    video = Video.objects.get(pk=encoding.video_id)
+    previous = bool(encoding.path) and (Path(settings.MEDIA_ROOT) / encoding.path).is_file()
+    if video.processing == Video.Processing.READY and previous:
+        fields["error"] = f"{reason}; the previous file is kept"[:500]
+        Encoding.objects.filter(pk=encoding.pk).update(status=Encoding.Status.DONE, progress=1.0, **fields)
+        logger.warning("video %s: %s; the previous file is kept", video.pk, reason)
+        return
+    fields["error"] = reason[:500]
+    Encoding.objects.filter(pk=encoding.pk).update(status=Encoding.Status.FAILED, **fields)
+    video_fail(video=video, reason=reason)
 
 
 def _schedule_transcode(video_id: int, when) -> None:
@@ -490,14 +505,19 @@ def video_process_inline(*, video: Video, screen: bool = True) -> Video:
 
 
 def video_retranscode(*, video: Video) -> None:
-    """Queue every rendition again (admin action); the video keeps its moderation state."""
+    """Queue every rendition again (admin action); the video keeps its moderation state and, if
+    it is ready, stays watchable throughout."""
     with transaction.atomic():
         Encoding.objects.filter(video=video).exclude(status=Encoding.Status.RUNNING).update(
             status=Encoding.Status.QUEUED, attempts=0, progress=0.0, error="", next_attempt_at=None
         )
         for rendition in RENDITIONS:
             Encoding.objects.get_or_create(video=video, rendition=rendition)
-        Video.objects.filter(pk=video.pk).update(processing=Video.Processing.RECEIVED, processing_error="")
+        # A ready video stays ready and keeps serving its current files: each new rendition
+        # replaces its file atomically when done. A failed video starts over.
+        Video.objects.filter(pk=video.pk).exclude(processing=Video.Processing.READY).update(
+            processing=Video.Processing.RECEIVED, processing_error=""
+        )
         jobs.enqueue(TRANSCODE_TASK, video.pk, long=True)
 
 
@@ -518,10 +538,12 @@ def encodings_sweep_stuck() -> dict:
             outcome="abandoned", finished_at=now, error=reason
         )
         if encoding.attempts >= settings.TRANSCODE_MAX_ATTEMPTS:
+            # Claimed by the conditional UPDATE, so only one sweeper gives it up.
             if Encoding.objects.filter(pk=encoding.pk, status=Encoding.Status.RUNNING).update(
                 status=Encoding.Status.FAILED, error=reason
             ):
-                video_fail(video=encoding.video, reason=f"Transcoding {encoding.rendition} failed: {reason}")
+                _unlink(media_dir(encoding.video) / f"{encoding.rendition}.mp4.part")
+                _rendition_given_up(encoding=encoding, reason=f"Transcoding {encoding.rendition} failed: {reason}")
                 failed += 1
             continue
         # Conditional on the same heartbeat, so a worker that just reported progress keeps its job.

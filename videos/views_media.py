@@ -121,9 +121,12 @@ def rendition(request, public_id, rendition):
         raise Http404
     wanted = "360p" if rendition == "720p" and wants_low_rendition(request) else rendition
     paths = dict(
-        Encoding.objects.filter(video=video, status=Encoding.Status.DONE, rendition__in=RENDITIONS).values_list(
-            "rendition", "path"
-        )
+        # While a ready video is re-transcoded, its renditions are queued or running again but
+        # their files are whole until each is replaced atomically: keep serving them.
+        Encoding.objects.filter(video=video, rendition__in=RENDITIONS)
+        .exclude(status=Encoding.Status.FAILED)
+        .exclude(path="")
+        .values_list("rendition", "path")
     )
     relative = paths.get(wanted) or paths.get(rendition)
     if not relative:

@@ -149,6 +149,41 @@ def test_the_admin_re_transcode_rebuilds_renditions_from_the_720p_and_keeps_appr
     assert all(e.status == Encoding.Status.DONE for e in video.encodings.all())
 
 
+def test_a_video_stays_watchable_while_it_is_re_transcoded_and_when_the_re_transcode_fails(
+    settings, make_user, tmp_path, client, django_capture_on_commit_callbacks, monkeypatch
+):
+    from django.urls import reverse
+
+    from moderation.services import video_decide_by_human
+
+    settings.TRANSCODE_MAX_ATTEMPTS = 1
+    video = process(upload(make_user(), tmp_path, seconds=1.2))
+    video_decide_by_human(video=video, outcome="approved", actor=None, note="fine")
+    url = reverse("videos:media", args=[video.public_id, "720p"])
+    before = client.get(url).getvalue()
+    with django_capture_on_commit_callbacks(execute=False):
+        services.video_retranscode(video=Video.objects.get(pk=video.pk))
+    video.refresh_from_db()
+    assert video.processing == Video.Processing.READY and video.is_watchable
+    assert set(video.encodings.values_list("status", flat=True)) == {Encoding.Status.QUEUED}
+    assert client.get(url).getvalue() == before  # the current file, while the new one is made
+
+    # Every attempt fails: the previous files stay, and so does the video.
+    real = services.ffmpeg.transcode_command
+    monkeypatch.setattr(
+        services.ffmpeg,
+        "transcode_command",
+        lambda **kw: (lambda argv: argv[:-1] + ["-not-an-option", "1", argv[-1]])(real(**kw)),
+    )
+    video = services.video_transcode(video_id=video.pk, schedule_retries=False)
+    assert video.processing == Video.Processing.READY and video.is_watchable
+    for encoding in video.encodings.all():
+        assert encoding.status == Encoding.Status.DONE
+        assert "previous file is kept" in encoding.error
+    assert client.get(url).getvalue() == before
+    assert sorted(p.name for p in services.media_dir(video).glob("*.part")) == []
+
+
 def test_a_failed_attempt_in_the_cluster_schedules_its_retry_after_the_back_off(
     settings, make_user, tmp_path, monkeypatch, django_capture_on_commit_callbacks
 ):
