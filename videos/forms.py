@@ -15,8 +15,8 @@ class VideoDetailsForm(forms.Form):
     )
     categories = forms.ModelMultipleChoiceField(
         queryset=Category.objects.filter(active=True),
-        widget=forms.SelectMultiple(attrs={"size": 6}),
-        help_text="One or more (Ctrl/Cmd-click to pick several).",
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Pick one or more.",
     )
     visibility = forms.ChoiceField(
         choices=[
