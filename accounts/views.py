@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -98,10 +98,9 @@ class LoginView(auth_views.LoginView):
         return response
 
     def form_valid(self, form):
-        signed_out_session = self.request.session.session_key or ""
-        response = super().form_valid(form)
-        profile_adopt_session(user=form.get_user(), session_key=signed_out_session)
-        return response
+        # As Django's LoginView does, through the same sign-in as the sign-up view.
+        _sign_in(self.request, form.get_user())
+        return HttpResponseRedirect(self.get_success_url())
 
 
 @login_required
