@@ -156,6 +156,7 @@ def reddit(folder: Path):
 
 
 def written():
+    """The written examples' rows, built from written_examples.yaml by `manage.py build_written_examples`."""
     path = HERE / "written.jsonl"
     out = []
     with open(path) as f:
