@@ -6,6 +6,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 
 from accounts.models import User
+from accounts.services import avatar_change_allowed, avatar_process
 
 
 class SignUpForm(forms.Form):
@@ -57,10 +58,19 @@ class ProfileForm(forms.Form):
     avatar = forms.FileField(required=False, widget=forms.ClearableFileInput(attrs={"accept": "image/*"}))
     remove_avatar = forms.BooleanField(required=False)
 
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
     def clean_avatar(self):
         avatar = self.cleaned_data.get("avatar")
         if avatar:
-            from accounts.services import avatar_process
-
+            # Counted before the image is read: every upload costs a decode, accepted or not.
+            if self.user is not None and not avatar_change_allowed(user=self.user):
+                limit = settings.AVATAR_CHANGES_PER_HOUR
+                raise ValidationError(
+                    f"You have changed your avatar {limit} times in the last hour; try again later.",
+                    code="rate_limited",
+                )
             return avatar_process(upload=avatar)  # a clear ValidationError for a bad image
         return None

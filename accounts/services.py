@@ -1,6 +1,7 @@
 """Account writes: sign-up, profile edits, avatar processing."""
 
 import io
+import math
 import secrets
 
 from django.conf import settings
@@ -12,21 +13,29 @@ from django.utils import timezone
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from accounts.models import User
+from tiktok import ratelimit
 
 
 def avatar_process(*, upload) -> ContentFile:
-    """Check an uploaded avatar is a real image within the size limit; return a square JPEG."""
+    """Check an uploaded avatar is a real image within the size limits; return a square JPEG.
+
+    The dimensions come from the header (Image.open reads nothing else) and are checked before
+    any pixel is decoded: a file of a few KB can claim 12,000 x 12,000 pixels."""
     if upload.size > settings.AVATAR_MAX_BYTES:
         limit_mb = settings.AVATAR_MAX_BYTES / (1024 * 1024)
         raise ValidationError(f"The avatar is too large: the limit is {limit_mb:.0f} MB.")
     try:
         upload.seek(0)
         with Image.open(upload) as probe:
+            _check_avatar_pixels(*probe.size)
             probe.verify()
         upload.seek(0)
         image = Image.open(upload)
+        _check_avatar_pixels(*image.size)
         image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
+    except Image.DecompressionBombError:  # Pillow's own, far higher, limit: the same refusal
+        raise ValidationError(_avatar_pixels_message(None)) from None
+    except (UnidentifiedImageError, OSError, SyntaxError):
         raise ValidationError("The avatar must be a PNG, JPEG, GIF or WebP image.") from None
     image = ImageOps.exif_transpose(image).convert("RGB")
     size = settings.AVATAR_SIZE
@@ -35,6 +44,24 @@ def avatar_process(*, upload) -> ContentFile:
     image.save(out, format="JPEG", quality=85, optimize=True)
     _screen_avatar(out.getvalue())
     return ContentFile(out.getvalue(), name=f"{secrets.token_hex(8)}.jpg")
+
+
+def avatar_change_allowed(*, user: User) -> bool:
+    """Count one avatar upload for this account; False once it is over AVATAR_CHANGES_PER_HOUR."""
+    return ratelimit.hit("avatar", str(user.pk), limit=settings.AVATAR_CHANGES_PER_HOUR, window=3600)
+
+
+def _check_avatar_pixels(width: int, height: int) -> None:
+    if width * height > settings.AVATAR_MAX_PIXELS:
+        raise ValidationError(_avatar_pixels_message((width, height)))
+
+
+def _avatar_pixels_message(size: tuple[int, int] | None) -> str:
+    limit = settings.AVATAR_MAX_PIXELS
+    side = math.isqrt(limit)
+    square = f"{side} × {side}" if side * side == limit else f"about {side} × {side}"
+    said = f"is {size[0]} × {size[1]} pixels" if size else "has too many pixels"
+    return f"The avatar {said}; the limit is {limit:,} pixels ({square})."
 
 
 def _screen_avatar(data: bytes) -> None:

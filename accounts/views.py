@@ -59,7 +59,7 @@ def signup(request):
 def profile_edit(request):
     user = request.user
     initial = {"display_name": user.display_name, "bio": user.bio}
-    form = ProfileForm(request.POST or None, request.FILES or None, initial=initial)
+    form = ProfileForm(request.POST or None, request.FILES or None, initial=initial, user=user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         profile_update(
@@ -71,7 +71,8 @@ def profile_edit(request):
         )
         messages.success(request, "Profile saved.")
         return redirect("accounts:profile_edit")
-    return render(request, "accounts/profile_edit.html", {"form": form})
+    status = 429 if form.has_error("avatar", code="rate_limited") else 200
+    return render(request, "accounts/profile_edit.html", {"form": form}, status=status)
 
 
 class LoginView(auth_views.LoginView):

@@ -153,6 +153,11 @@ SIGNUPS_PER_HOUR_PER_IP = envint("SIGNUPS_PER_HOUR_PER_IP", 10, minimum=1)
 # Staff confirm a one-time code (TOTP) before the admin opens; on by default wherever HTTPS is.
 STAFF_2FA = envbool("STAFF_2FA", HTTPS)
 AVATAR_MAX_BYTES = envint("AVATAR_MAX_BYTES", 5 * 1024 * 1024, minimum=1)
+# Width x height read from the image's header, refused above this before any pixel is decoded
+# (a small file can claim 12,000 x 12,000 pixels). 4096 x 4096 takes a 12 MP phone photo.
+AVATAR_MAX_PIXELS = envint("AVATAR_MAX_PIXELS", 4096 * 4096, minimum=1)
+# Avatar uploads per account per hour (every upload counts, accepted or not: each costs a decode).
+AVATAR_CHANGES_PER_HOUR = envint("AVATAR_CHANGES_PER_HOUR", 10, minimum=1)
 AVATAR_SIZE = 256
 
 # --- I18N -----------------------------------------------------------------------------------

@@ -2,10 +2,17 @@
 
 Seeded (derandomized) and capped per endpoint, so CI time stays bounded."""
 
+import struct
+import zlib
+
 import pytest
+from django.conf import settings as django_settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from accounts.services import avatar_process
 from videos.views_media import parse_range
 
 pytestmark = pytest.mark.django_db
@@ -173,3 +180,27 @@ def test_reports_never_fail_with_a_server_error(client, viewer_and_video, catego
     except ValueError:
         return
     assert response.status_code < 500
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    """A PNG whose header claims width x height and whose pixel data is empty."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+
+
+@CAPPED
+@given(width=st.integers(1, 2**31 - 1), height=st.integers(1, 2**31 - 1))
+def test_avatar_dimensions_above_the_cap_are_refused_from_the_header(width, height):
+    """Any claimed size: one line, naming the pixel limit above AVATAR_MAX_PIXELS, and no pixel
+    buffer is ever allocated for it (at the top of the range that would be exabytes)."""
+    upload = SimpleUploadedFile("claimed.png", _png_header_only(width, height), content_type="image/png")
+    with pytest.raises(ValidationError) as caught:
+        avatar_process(upload=upload)  # no pixel data: even a small one cannot be decoded
+    (message,) = caught.value.messages
+    assert "\n" not in message
+    limit = f"the limit is {django_settings.AVATAR_MAX_PIXELS:,} pixels"
+    assert (limit in message) == (width * height > django_settings.AVATAR_MAX_PIXELS), message
