@@ -4,12 +4,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 SYSTEM_PACKAGES := $(shell grep -v '^\#' system-packages.txt)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE := tiktok.settings
 
-.PHONY: run test test-fast lint system-deps venv migrate ci clean
+.PHONY: run test test-fast lint system-deps venv migrate ci clean requirements
 
 system-deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -27,6 +28,11 @@ $(STAMP): requirements.txt | system-deps
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -r requirements.txt
 	@touch $(STAMP)
+
+# Test and lint tools go into the same venv, only for the targets that use them.
+$(DEV_STAMP): requirements-dev.txt $(STAMP)
+	$(PIP) install -q -r requirements-dev.txt
+	@touch $(DEV_STAMP)
 
 venv: system-deps $(STAMP)
 
@@ -47,15 +53,21 @@ run: venv migrate
 	$(PY) manage.py seed_demo & \
 	wait
 
-lint: venv
+lint: venv $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: venv lint
+test: venv $(DEV_STAMP) lint
 	$(VENV)/bin/pytest
 
-test-fast: venv lint
+test-fast: venv $(DEV_STAMP) lint
 	$(VENV)/bin/pytest -m "not slow"
+
+# Recompiles both pinned files from the .in files, keeping every pin that still fits (pip-tools,
+# not uv or poetry: only pip finds the CPU build of torch on the project's machines).
+requirements: $(DEV_STAMP)
+	$(VENV)/bin/pip-compile -q --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links -o requirements.txt requirements.in
+	$(VENV)/bin/pip-compile -q --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links -o requirements-dev.txt requirements-dev.in
 
 ci:
 	.ci/run
