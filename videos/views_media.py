@@ -18,7 +18,8 @@ from videos.selectors import video_for_actor
 
 RENDITIONS = ("720p", "360p")
 CHUNK = 64 * 1024
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# ASCII digits only: \d also matches other scripts' digits, which int() would read.
+_RANGE = re.compile(r"^bytes=([0-9]*)-([0-9]*)$")
 _AVATAR_NAME = re.compile(r"^[\w.-]{1,200}$")
 
 
@@ -43,7 +44,9 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None | str:
     """One byte range from a Range header, as inclusive (start, end).
 
     None means "serve the whole file" (no header, a malformed one, or several ranges, which
-    RFC 9110 lets a server ignore); "unsatisfiable" means answer 416.
+    RFC 9110 lets a server ignore); "unsatisfiable" means answer 416. Positions of any length
+    are accepted: one beyond the file counts as the file's size, and is never parsed in full
+    (Python refuses an int of more than 4,300 digits).
     """
     match = _RANGE.match(header.strip()) if header else None
     if match is None:
@@ -52,17 +55,26 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None | str:
     if first == "" and last == "":
         return None
     if first == "":  # suffix: the last N bytes
-        length = int(last)
+        length = _position(last, size)
         if length == 0 or size == 0:
             return "unsatisfiable"
         return max(0, size - length), size - 1
-    start = int(first)
-    end = size - 1 if last == "" else min(int(last), size - 1)
+    start = _position(first, size)
+    end = size - 1 if last == "" else min(_position(last, size), size - 1)
     if start >= size:
         return "unsatisfiable"
     if end < start:
         return None  # syntactically invalid: ignore the header
     return start, end
+
+
+def _position(digits: str, size: int) -> int:
+    """The number `digits` spell, or `size` when it is larger: a position past the end of the
+    file means the same whatever its length."""
+    digits = digits.lstrip("0") or "0"
+    if len(digits) > len(str(size)):
+        return size
+    return min(int(digits), size)
 
 
 def _read_span(path: Path, start: int, length: int):

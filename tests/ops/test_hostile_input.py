@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.services import avatar_process
+from tests.factories import ready_video
 from videos.views_media import parse_range
 
 pytestmark = pytest.mark.django_db
@@ -111,8 +112,6 @@ def test_oversized_headers_and_bodies_are_refused_cleanly(client):
 
 @pytest.fixture
 def viewer_and_video(make_user):
-    from tests.factories import ready_video
-
     viewer = make_user("hostile")
     video = ready_video(make_user("creator"), title="target", media=False)
     return viewer, video
@@ -204,3 +203,43 @@ def test_avatar_dimensions_above_the_cap_are_refused_from_the_header(width, heig
     assert "\n" not in message
     limit = f"the limit is {django_settings.AVATAR_MAX_PIXELS:,} pixels"
     assert (limit in message) == (width * height > django_settings.AVATAR_MAX_PIXELS), message
+
+
+_range_position = st.one_of(
+    st.text("0123456789", max_size=8),
+    st.text("0123456789", min_size=4300, max_size=6000),  # past what int() will parse
+    st.integers(1, 6000).map(lambda n: "0" * n + "7"),
+)
+
+
+@pytest.fixture
+def served_clip(make_user):
+    video = ready_video(make_user("ranged"))
+    path = django_settings.MEDIA_ROOT / "videos" / video.public_id / "720p.mp4"
+    return f"/v/{video.public_id}/media/720p.mp4", path
+
+
+@CAPPED
+@given(first=_range_position, last=_range_position)
+def test_range_positions_of_any_length_never_fail_with_a_server_error(client, served_clip, first, last):
+    url, path = served_clip
+    size = path.stat().st_size
+
+    def value(digits):  # the oracle: a position of more than 12 digits is past any test file
+        digits = digits.lstrip("0") or "0"
+        return int(digits) if len(digits) <= 12 else 10**12
+
+    response = client.get(url, HTTP_RANGE=f"bytes={first}-{last}")
+    if first == "" and last == "":
+        assert response.status_code == 200
+    elif first == "":
+        assert response.status_code == (416 if value(last) == 0 else 206)
+    elif value(first) >= size:
+        assert response.status_code == 416
+        assert response["Content-Range"] == f"bytes */{size}"
+    elif last != "" and value(last) < value(first):
+        assert response.status_code == 200  # an invalid range is ignored
+    else:
+        end = size - 1 if last == "" else min(value(last), size - 1)
+        assert response.status_code == 206
+        assert response["Content-Range"] == f"bytes {value(first)}-{end}/{size}"
