@@ -53,9 +53,11 @@ def python_files() -> list[Path]:
 
 
 def own_modules(path: Path) -> set[str]:
-    """Names that are the project's own: top-level packages and modules, and a script's siblings."""
+    """Names that are the project's own: top-level packages and modules, and the siblings of a script
+    outside any package (bench/), whose own folder is on sys.path when it runs."""
     names = set()
-    for folder in {ROOT, path.parent}:
+    folders = {ROOT} if (path.parent / "__init__.py").is_file() else {ROOT, path.parent}
+    for folder in folders:
         names |= {p.stem for p in folder.glob("*.py")}
         names |= {p.name for p in folder.iterdir() if (p / "__init__.py").is_file()}
     return names
