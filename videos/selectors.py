@@ -3,11 +3,11 @@ what others may see; every read path starts from one of them."""
 
 import re
 
-from django.db.models import ExpressionWrapper, F, FloatField, Q, QuerySet, Value
+from django.db.models import Exists, ExpressionWrapper, F, FloatField, OuterRef, Q, QuerySet, Value
 
 from tiktok.memo import ProcessMemo
 from tiktok.prepared import Prepared, columns, instance
-from videos.models import Video
+from videos.models import Hashtag, Video
 
 LISTABLE = Q(
     processing=Video.Processing.READY,
@@ -304,6 +304,14 @@ def discovery_order(qs: QuerySet[Video], *, sort: str) -> QuerySet[Video]:
 def category_videos(*, category, viewer, sort: str = "newest") -> QuerySet[Video]:
     qs = visible_to(listable_videos().filter(categories=category), user=viewer)
     return with_card_relations(discovery_order(qs, sort=sort))
+
+
+def listed_hashtag(*, name: str) -> Hashtag | None:
+    """The tag called `name`, if at least one listable video carries it. A tag written only in
+    private or unlisted descriptions (or on videos not approved) is None, exactly like a tag
+    nobody wrote: its page must not tell anyone what private descriptions say."""
+    carried = listable_videos().filter(hashtags=OuterRef("pk"))
+    return Hashtag.objects.filter(name=name.lower()).filter(Exists(carried)).first()
 
 
 def hashtag_videos(*, hashtag, viewer, sort: str = "newest") -> QuerySet[Video]:

@@ -16,7 +16,7 @@ from recommendations.selectors import feed_for_viewer
 from tiktok.prepared import Prepared
 from videos import interactions, selectors
 from videos.cards import parts as card_parts
-from videos.models import Category, Comment, Hashtag, Video
+from videos.models import Category, Comment, Video
 
 MAX_SEEN = 300
 
@@ -435,7 +435,9 @@ def category(request, slug):
 
 @require_GET
 def hashtag(request, name):
-    tag = get_object_or_404(Hashtag, name=name.lower())
+    tag = selectors.listed_hashtag(name=name)
+    if tag is None:  # unknown, or carried only by videos others cannot list: the same 404
+        raise Http404("No such hashtag")
     sort = _sort(request)
     videos = list(selectors.hashtag_videos(hashtag=tag, viewer=request.user, sort=sort)[:60])
     return render(request, "videos/discover.html", {"heading": f"#{tag.name}", "videos": videos, "sort": sort})
