@@ -95,7 +95,7 @@ def test_requests_get_a_503_during_an_outage_and_the_app_recovers(server_through
     assert "Temporarily unavailable" in body
     status, body = fetch(f"{base}/healthz")
     assert status == 503
-    assert '"database": {"ok": false' in body
+    assert body == '{"ok": false}'  # which dependency failed, and why, is for staff only
 
     proxy.restore()
     wait_for(f"{base}/healthz", 200, seconds=30)
