@@ -20,6 +20,6 @@ SCHEDULES: list[Recurring] = [
     Recurring(
         "analyze viewer preferences", "recommendations.tasks.analyze_preferences", daily_at="04:00", cluster="long"
     ),
-    Recurring("remove orphaned media", "tiktok.tasks.cleanup_media", daily_at="05:00"),
+    Recurring("remove orphaned media", "videos.tasks.cleanup_media", daily_at="05:00"),
     Recurring("roll up old engagement events", "tiktok.tasks.roll_up_events", daily_at="02:30", cluster="long"),
 ]

@@ -1,6 +1,7 @@
 """Background jobs for videos (thin: load ids, call one service)."""
 
 from videos import services
+from videos.maintenance import media_orphans_remove
 
 
 def transcode_video(video_id: int) -> None:
@@ -9,3 +10,7 @@ def transcode_video(video_id: int) -> None:
 
 def sweep_stuck_work() -> dict:
     return services.encodings_sweep_stuck()
+
+
+def cleanup_media() -> int:
+    return len(media_orphans_remove().removed)

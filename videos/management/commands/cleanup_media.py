@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from tiktok.maintenance import media_orphans_remove
+from videos.maintenance import media_orphans_remove
 
 
 class Command(BaseCommand):
