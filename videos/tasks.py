@@ -2,6 +2,7 @@
 
 from videos import services
 from videos.maintenance import media_orphans_remove
+from videos.retention import events_roll_up
 
 
 def transcode_video(video_id: int) -> None:
@@ -14,3 +15,7 @@ def sweep_stuck_work() -> dict:
 
 def cleanup_media() -> int:
     return len(media_orphans_remove().removed)
+
+
+def roll_up_events() -> int:
+    return events_roll_up()

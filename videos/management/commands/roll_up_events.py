@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from tiktok.retention import events_roll_up
+from videos.retention import events_roll_up
 
 
 class Command(BaseCommand):
