@@ -80,7 +80,7 @@ TEMPLATES = [
         "BACKEND": "django.template.backends.jinja2.Jinja2",
         "DIRS": [BASE_DIR / "templates" / "jinja"],
         "APP_DIRS": False,
-        "OPTIONS": {"environment": "tiktok.jinja.environment"},
+        "OPTIONS": {"environment": "videos.jinja.environment"},
     },
 ]
 
