@@ -3,21 +3,25 @@
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models.functions import Lower
+from django.urls import reverse
 from django.utils import timezone
 
 
 class User(AbstractUser):
+    class ProfileState(models.TextChoices):
+        """Whether others see the display name, bio and avatar (else only the username)."""
+
+        PUBLISHED = "published", "published"
+        HELD = "held", "held"
+        REJECTED = "rejected", "rejected"
+
     email = models.EmailField("e-mail address", unique=True)
     display_name = models.CharField(max_length=50, blank=True)
     bio = models.TextField(max_length=500, blank=True)
     avatar = models.ImageField(upload_to="avatars/", blank=True)
     age_confirmed_at = models.DateTimeField(null=True, blank=True)
-    # Screening of display name and bio (comment moderation issue): what others see.
-    profile_state = models.CharField(
-        max_length=10,
-        choices=[("published", "published"), ("held", "held"), ("rejected", "rejected")],
-        default="published",
-    )
+    # Written only by accounts.services.profile_apply_moderation, with moderation's decision.
+    profile_state = models.CharField(max_length=10, choices=ProfileState.choices, default=ProfileState.PUBLISHED)
     suspended_until = models.DateTimeField(null=True, blank=True)
     banned_at = models.DateTimeField(null=True, blank=True)
     strikes = models.PositiveIntegerField(default=0)
@@ -32,9 +36,12 @@ class User(AbstractUser):
     def __str__(self):
         return self.username
 
+    def get_absolute_url(self) -> str:
+        return reverse("videos:profile", args=[self.username])
+
     @property
     def name(self) -> str:
-        if self.display_name and self.profile_state == "published":
+        if self.display_name and self.profile_state == self.ProfileState.PUBLISHED:
             return self.display_name
         return self.username
 

@@ -3,17 +3,20 @@
 import io
 import math
 import secrets
+from datetime import timedelta
+from importlib import import_module
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q as models_q
 from django.utils import timezone
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from accounts.models import User
-from tiktok import ratelimit
+from accounts.models import Block, Follow, Notification, User
+from tiktok import gate, ratelimit
+from tiktok.errors import Refused
 
 
 def avatar_process(*, upload) -> ContentFile:
@@ -65,10 +68,9 @@ def _avatar_pixels_message(size: tuple[int, int] | None) -> str:
 
 
 def _screen_avatar(data: bytes) -> None:
-    # Avatars pass through the same NSFW image model as video frames; raises ValidationError.
-    from moderation.reports import avatar_check
-
-    avatar_check(data=data)
+    # The content gate passes avatars through the same image model as video frames; it raises
+    # ValidationError to refuse one, and a gate that fails refuses it too.
+    gate.avatar_check(data=data)
 
 
 @transaction.atomic
@@ -105,63 +107,120 @@ def profile_update(
 
 
 def _screen_profile(user: User) -> None:
-    # Imported here: moderation depends on accounts, not the other way round at import time.
-    from moderation.services import profile_screen
+    # Held until the content gate decides: a gate that fails leaves the new text unseen by others.
+    profile_apply_moderation(user=user, state=User.ProfileState.HELD)
+    gate.profile_changed(user=user)
 
-    profile_screen(user=user)
+
+def profile_apply_moderation(*, user: User, state: str) -> User:
+    """Set whether others see the profile's display name, bio and avatar (the only writer of
+    `User.profile_state`); moderation calls this with its decision."""
+    if state not in User.ProfileState.values:
+        raise ValueError(f"unknown profile state {state!r}")
+    if user.profile_state != state:
+        user.profile_state = state
+        user.save(update_fields=["profile_state"])
+    return user
+
+
+# --- Strikes, suspensions and bans (decided by moderation, kept on the account) -----------------
+
+
+def account_strike_add(*, user: User) -> User:
+    """Count one strike under a row lock; returns the locked, updated row."""
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        locked.strikes += 1
+        locked.save(update_fields=["strikes"])
+    user.strikes = locked.strikes
+    return locked
+
+
+def account_suspend(*, user: User, until) -> None:
+    user.suspended_until = until
+    user.save(update_fields=["suspended_until"])
+
+
+def account_ban(*, user: User) -> None:
+    """The account cannot log in any more and its open sessions end."""
+    user.banned_at = timezone.now()
+    user.save(update_fields=["banned_at"])
+    _end_sessions(user)
+
+
+def account_reinstate(*, user: User) -> None:
+    user.banned_at = None
+    user.suspended_until = None
+    user.save(update_fields=["banned_at", "suspended_until"])
+
+
+def _end_sessions(user: User) -> None:
+    engine = import_module(settings.SESSION_ENGINE)
+    store_class = engine.SessionStore
+    model = getattr(store_class, "get_model_class", None)
+    if model is None:
+        return  # cache-only sessions: the backend refuses the user on the next request anyway
+    for session in model().objects.filter(expire_date__gt=timezone.now()).iterator():
+        if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
+            store_class(session.session_key).delete()  # the row and any cached copy
+
+
+# --- Notifications ------------------------------------------------------------------------------
+
+
+def notification_send(
+    *, recipient, kind: str, text: str, url: str = "", actor=None, dedupe_hours: int = 0
+) -> Notification | None:
+    """Put one entry in a user's inbox. Nobody is notified of their own action. With
+    `dedupe_hours`, the same actor doing the same thing again (like, unlike, like) within that
+    window does not notify twice."""
+    if recipient is None or (actor is not None and actor.pk == recipient.pk):
+        return None
+    if kind not in Notification.Kind.values:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    if dedupe_hours and actor is not None:
+        since = timezone.now() - timedelta(hours=dedupe_hours)
+        recent = Notification.objects.filter(recipient=recipient, actor=actor, kind=kind, url=url[:300])
+        if recent.filter(created_at__gte=since).exists():
+            return None
+    return Notification.objects.create(recipient=recipient, actor=actor, kind=kind, text=text[:300], url=url[:300])
+
+
+def notifications_mark_read(*, user) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
 
 
 # --- Follows and blocks ------------------------------------------------------------------------
 
 
-class RelationRefused(Exception):
-    """A follow or block that cannot be made; `status` is the HTTP status a view answers with."""
-
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.message = message
-        self.status = status
-
-
 def _is_blocked_between(a: User, b: User) -> bool:
-    from accounts.models import Block
-
     return Block.objects.filter(models_q(blocker=a, blocked=b) | models_q(blocker=b, blocked=a)).exists()
 
 
 def follow_create(*, follower: User, followee: User) -> bool:
     """Follow someone; returns whether a new follow was made. Nobody follows themself, and
     nobody follows across a block."""
-    from django.db import IntegrityError
-    from django.urls import reverse
-
-    from accounts.models import Follow
-
     if follower.pk == followee.pk:
-        raise RelationRefused("You cannot follow yourself.")
+        raise Refused("You cannot follow yourself.")
     if _is_blocked_between(follower, followee):
-        raise RelationRefused("You cannot follow this account.", status=403)
+        raise Refused("You cannot follow this account.", status=403)
     try:
         with transaction.atomic():
             Follow.objects.create(follower=follower, followee=followee)
     except IntegrityError:
         return False
-    from videos.interactions import notification_send
-
     notification_send(
         recipient=followee,
         actor=follower,
         kind="follow",
         text=f"{follower.name} started following you",
-        url=reverse("videos:profile", args=[follower.username]),
+        url=follower.get_absolute_url(),
         dedupe_hours=24,
     )
     return True
 
 
 def follow_delete(*, follower: User, followee: User) -> bool:
-    from accounts.models import Follow
-
     deleted, _ = Follow.objects.filter(follower=follower, followee=followee).delete()
     return bool(deleted)
 
@@ -169,12 +228,8 @@ def follow_delete(*, follower: User, followee: User) -> bool:
 @transaction.atomic
 def block_create(*, blocker: User, blocked: User) -> bool:
     """Block someone: follows both ways end, and neither sees the other's videos or comments."""
-    from django.db import IntegrityError
-
-    from accounts.models import Block, Follow
-
     if blocker.pk == blocked.pk:
-        raise RelationRefused("You cannot block yourself.")
+        raise Refused("You cannot block yourself.")
     Follow.objects.filter(
         models_q(follower=blocker, followee=blocked) | models_q(follower=blocked, followee=blocker)
     ).delete()
@@ -187,7 +242,5 @@ def block_create(*, blocker: User, blocked: User) -> bool:
 
 
 def block_delete(*, blocker: User, blocked: User) -> bool:
-    from accounts.models import Block
-
     deleted, _ = Block.objects.filter(blocker=blocker, blocked=blocked).delete()
     return bool(deleted)

@@ -12,7 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from accounts import privacy
 from accounts.forms import ProfileForm, SignUpForm
 from accounts.services import profile_update, user_sign_up
-from recommendations.services import profile_adopt_session
+from accounts.signals import signed_in
 from tiktok import ratelimit
 
 
@@ -27,7 +27,7 @@ def _sign_in(request, user) -> None:
     """Log in, and keep what this browser watched while signed out for the account's feed."""
     signed_out_session = request.session.session_key or ""
     login(request, user)
-    profile_adopt_session(user=user, session_key=signed_out_session)
+    signed_in.send(sender=type(user), user=user, previous_session_key=signed_out_session)
 
 
 def signup(request):

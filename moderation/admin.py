@@ -14,16 +14,17 @@ from django.utils.html import format_html, format_html_join
 
 from moderation import (
     admin_videos,  # noqa: F401  (video review queue and report queue)
+    decisions,
     services,
 )
 from moderation.models import (
     CATEGORIES,
     CATEGORY_NAMES,
     CommentReview,
-    ModelVersion,
     ModerationDecision,
     ModerationPolicy,
 )
+from tiktok.models import ModelVersion
 from videos.models import Comment
 
 QUEUE_STATES = [Comment.State.HELD, Comment.State.REJECTED]
@@ -197,7 +198,7 @@ class CommentReviewAdmin(admin.ModelAdmin):
     def _decide(self, request, queryset, outcome):
         note = (request.POST.get("note") or "").strip()
         category = request.POST.get("category") or ""
-        count = services.comments_decide_by_human(
+        count = decisions.comments_decide(
             comments=list(queryset.select_related("author")),
             outcome=outcome,
             actor=request.user,

@@ -3,6 +3,7 @@ captions, per-stage and per-category scores, evidence frames, transcript, decisi
 approve / reject / re-run with a note (one at a time or in bulk)."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.contenttypes.models import ContentType
@@ -10,10 +11,13 @@ from django.db.models import Count, OuterRef, Subquery
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from moderation import decisions, sanctions
 from moderation import reports as moderation_reports
 from moderation.models import CATEGORIES, CATEGORY_NAMES, ModerationDecision, Report, VideoReview
 from moderation.services import decisions_for
-from moderation.video_pipeline import VISUAL_LIMITATION, video_moderation_enqueue
+from moderation.video_jobs import video_moderation_enqueue
+from moderation.video_rules import VISUAL_LIMITATION
+from videos.admin import VideoAdmin
 from videos.models import Video
 
 SCORE_BANDS = {"high": (0.9, 2.0), "medium": (0.5, 0.9), "low": (0.3, 0.5)}
@@ -378,7 +382,7 @@ class VideoReviewAdmin(admin.ModelAdmin):
             video_moderation_enqueue(video=obj)
             self.message_user(request, "Automatic moderation queued again.")
         elif decision:
-            moderation_reports.video_review_decide(
+            decisions.video_decide(
                 video=obj, outcome=decision, actor=request.user, note=note or f"Moderator: {decision}."
             )
 
@@ -391,7 +395,7 @@ class VideoReviewAdmin(admin.ModelAdmin):
             self.message_user(request, "Write a note for a bulk rejection: the creators read it.", messages.ERROR)
             return
         for video in queryset:
-            moderation_reports.video_review_decide(
+            decisions.video_decide(
                 video=video, outcome=outcome, actor=request.user, note=note or f"Moderator: {outcome}."
             )
         self.message_user(request, f"{queryset.count()} video(s) {outcome}.")
@@ -412,13 +416,9 @@ class VideoReviewAdmin(admin.ModelAdmin):
 
     @admin.action(description="Suspend the creators (days from settings, with the note)", permissions=["change"])
     def suspend_creators(self, request, queryset):
-        from django.conf import settings
-
         note = (request.POST.get("note") or "").strip() or "Suspended by a moderator."
         for creator in {v.creator for v in queryset.select_related("creator")}:
-            moderation_reports.user_suspend(
-                user=creator, actor=request.user, days=settings.SUSPENSION_DAYS, reason=note
-            )
+            sanctions.user_suspend(user=creator, actor=request.user, days=settings.SUSPENSION_DAYS, reason=note)
         self.message_user(request, "Creators suspended.")
 
     @admin.action(description="Ban the creators (with the note)", permissions=["change"])
@@ -428,7 +428,7 @@ class VideoReviewAdmin(admin.ModelAdmin):
             self.message_user(request, "Write a note for a ban.", messages.ERROR)
             return
         for creator in {v.creator for v in queryset.select_related("creator")}:
-            moderation_reports.user_ban(user=creator, actor=request.user, reason=note)
+            sanctions.user_ban(user=creator, actor=request.user, reason=note)
         self.message_user(request, "Creators banned.")
 
     @admin.action(description="Lift suspensions and bans of the creators (with the note)", permissions=["change"])
@@ -436,7 +436,7 @@ class VideoReviewAdmin(admin.ModelAdmin):
         note = (request.POST.get("note") or "").strip() or "Reinstated by a moderator."
         for creator in {v.creator for v in queryset.select_related("creator")}:
             if creator.banned_at or creator.suspended_until:
-                moderation_reports.user_reinstate(user=creator, actor=request.user, reason=note)
+                sanctions.user_reinstate(user=creator, actor=request.user, reason=note)
         self.message_user(request, "Creators reinstated.")
 
 
@@ -473,13 +473,7 @@ class ReportAdmin(admin.ModelAdmin):
             if key in done or report.item is None:
                 continue
             done.add(key)
-            item = report.item
-            if upheld and isinstance(item, Video):
-                moderation_reports.video_review_decide(
-                    video=item, outcome="rejected", actor=request.user, note=note or "Removed after reports."
-                )
-            else:
-                moderation_reports.reports_resolve(item=item, upheld=upheld, actor=request.user, note=note)
+            decisions.reported_item_decide(item=report.item, upheld=upheld, actor=request.user, note=note)
         self.message_user(request, f"{len(done)} item(s) {'upheld' if upheld else 'dismissed'}.")
 
     @admin.action(description="Uphold: act on the item (videos are rejected)", permissions=["change"])
@@ -489,3 +483,33 @@ class ReportAdmin(admin.ModelAdmin):
     @admin.action(description="Dismiss: the item stays (and is shown again)", permissions=["change"])
     def dismiss(self, request, queryset):
         self._resolve(request, queryset, False)
+
+
+# The Videos admin (videos/admin.py) with the moderators' approve and reject actions, which go
+# through the same decision service as the review queue.
+class ModeratedVideoAdmin(VideoAdmin):
+    action_form = NoteActionForm
+    actions = [*VideoAdmin.actions, "approve", "reject"]
+
+    def _decide(self, request, queryset, outcome):
+        note = (request.POST.get("note") or "").strip()
+        if not note:
+            self.message_user(request, "Write a note: it is kept with the decision.", level=messages.ERROR)
+            return
+        count = 0
+        for video in queryset.filter(deleted_at__isnull=True).select_related("creator"):
+            decisions.video_decide(video=video, outcome=outcome, actor=request.user, note=note)
+            count += 1
+        self.message_user(request, f"{outcome.capitalize()}: {count} video(s).")
+
+    @admin.action(description="Approve selected videos (with the note)", permissions=["change"])
+    def approve(self, request, queryset):
+        self._decide(request, queryset, Video.Moderation.APPROVED)
+
+    @admin.action(description="Reject selected videos (with the note)", permissions=["change"])
+    def reject(self, request, queryset):
+        self._decide(request, queryset, Video.Moderation.REJECTED)
+
+
+admin.site.unregister(Video)
+admin.site.register(Video, ModeratedVideoAdmin)

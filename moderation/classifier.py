@@ -317,7 +317,7 @@ def active_artifact_dir() -> Path:
     from django.conf import settings
     from django.db import DatabaseError
 
-    from moderation.models import ModelVersion
+    from tiktok.models import ModelVersion
 
     try:
         row = ModelVersion.objects.filter(kind="comment_classifier", active=True).order_by("-activated_at").first()

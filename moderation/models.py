@@ -89,28 +89,6 @@ class ModerationPolicy(models.Model):
         return f"{self.scope}/{self.category}: review ≥ {self.review_threshold}, reject ≥ {self.reject_threshold}"
 
 
-class ModelVersion(models.Model):
-    """A trained artifact (comment classifier, recommender) under MODEL_ROOT, with its metrics."""
-
-    kind = models.CharField(max_length=30)  # "comment_classifier" | "recommender"
-    version = models.CharField(max_length=40)
-    artifact_path = models.CharField(max_length=300)  # relative to MODEL_ROOT
-    metrics = models.JSONField(default=dict, blank=True)
-    params = models.JSONField(default=dict, blank=True)
-    active = models.BooleanField(default=False)
-    created_at = models.DateTimeField(default=timezone.now)
-    activated_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["kind", "version"], name="model_version_unique"),
-        ]
-        ordering = ["-created_at"]
-
-    def __str__(self):
-        return f"{self.kind} {self.version}{' (active)' if self.active else ''}"
-
-
 class Report(models.Model):
     class Status(models.TextChoices):
         OPEN = "open"
@@ -137,6 +115,7 @@ class VideoModerationJob(models.Model):
     died is found again by the sweeper (status running, heartbeat stale) and requeued."""
 
     class Status(models.TextChoices):
+        WAITING = "waiting"  # the source was accepted; queued once the renditions are ready
         QUEUED = "queued"
         RUNNING = "running"
         DONE = "done"

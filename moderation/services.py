@@ -2,11 +2,20 @@
 `ModerationDecision` row; rows are never edited."""
 
 import logging
+from pathlib import Path
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.utils import timezone
 
+from accounts import services as account_services
+from moderation import classifier
 from moderation.models import CATEGORIES, CATEGORY_NAMES, ModerationDecision, ModerationPolicy
+from moderation.training import trainer
+from tiktok.jobs import enqueue
+from tiktok.models import ModelVersion
+from videos import interactions as video_interactions
 
 log = logging.getLogger(__name__)
 
@@ -59,24 +68,6 @@ def decisions_for(*, item):
     return ModerationDecision.objects.filter(content_type=ct, object_id=item.pk).select_related("actor")
 
 
-@transaction.atomic
-def video_decide_by_human(*, video, outcome: str, actor, note: str):
-    """A person moves a video to approved, review or rejected; the one path for human decisions."""
-    from videos.services import video_apply_moderation
-
-    decision = decision_record(
-        item=video,
-        source=ModerationDecision.Source.HUMAN,
-        outcome=outcome,
-        actor=actor,
-        reason=note,
-        text_snapshot=f"{video.title}\n{video.description}",
-        subject_user=video.creator,
-    )
-    video_apply_moderation(video=video, outcome=outcome, reason=note)
-    return decision
-
-
 def policy_thresholds(*, scope: str) -> dict[str, dict[str, float]]:
     """{"H": {"review": 0.4, "reject": 0.9}, ...} for the scope, from the ModerationPolicy rows."""
     rows = {p.category: p for p in ModerationPolicy.objects.filter(scope=scope)}
@@ -110,8 +101,6 @@ def text_decide(*, scores: dict, scope: str) -> tuple[str, str, dict]:
 
 def _screen_texts(*, texts: list[str], scope: str) -> list[tuple[str, str, dict, dict, str]]:
     """Classify texts in one batch and decide each; (outcome, reason, thresholds, scores, version)."""
-    from moderation import classifier
-
     readable = [i for i, t in enumerate(texts) if classifier.clean_text(t)]
     results = [(ModerationDecision.Outcome.REVIEW, "No readable text; held for review.", {}, {}, "")] * len(texts)
     if not readable:
@@ -142,8 +131,7 @@ def profile_screen(*, user) -> None:
     until the profile text is published."""
     text = f"{user.display_name}\n{user.bio}"
     outcome, reason, thresholds, scores, version = _screen_text(text=text, scope=ModerationPolicy.Scope.PROFILES)
-    user.profile_state = STATE_FOR_OUTCOME[outcome]
-    user.save(update_fields=["profile_state"])
+    account_services.profile_apply_moderation(user=user, state=STATE_FOR_OUTCOME[outcome])
     decision_record(
         item=user,
         source=ModerationDecision.Source.AUTO,
@@ -163,8 +151,7 @@ def comment_screen(*, comment) -> str:
     outcome, reason, thresholds, scores, version = _screen_text(
         text=comment.text, scope=ModerationPolicy.Scope.COMMENTS
     )
-    comment.state = STATE_FOR_OUTCOME[outcome]
-    comment.save(update_fields=["state"])
+    video_interactions.comment_apply_moderation(comment=comment, state=STATE_FOR_OUTCOME[outcome])
     decision_record(
         item=comment,
         source=ModerationDecision.Source.AUTO,
@@ -179,26 +166,10 @@ def comment_screen(*, comment) -> str:
     return comment.state
 
 
-def video_screen(*, video) -> str:
-    """Automatic moderation of a transcoded video (moderation.video_pipeline); returns the outcome.
-    Runs inside the transcoding job; its job row lets the sweeper finish it if the worker dies.
-    After a creator's edit of the text only the text stage runs again."""
-    from moderation.video_pipeline import video_screen_run
-
-    return video_screen_run(video=video)
-
-
 @transaction.atomic
 def comment_model_register(*, run: dict):
     """Store a trained comment classifier under MODEL_ROOT as a ModelVersion and activate it when it
     is not worse than the active one on the held-out split. Returns (model_version, activated)."""
-    from pathlib import Path
-
-    from django.conf import settings
-
-    from moderation.models import ModelVersion
-    from moderation.training import trainer
-
     heads = run["heads"]
     relative = f"comment_classifier/{heads.version}"
     heads.save(Path(settings.MODEL_ROOT) / relative)
@@ -224,12 +195,6 @@ def comment_model_register(*, run: dict):
 
 def comment_model_activate(*, model_version) -> None:
     """Make a trained comment classifier the one in use, then re-check recent comments with it."""
-    from django.utils import timezone
-
-    from moderation import classifier
-    from moderation.models import ModelVersion
-    from tiktok.jobs import enqueue
-
     ModelVersion.objects.filter(kind="comment_classifier", active=True).exclude(pk=model_version.pk).update(
         active=False
     )
@@ -238,46 +203,6 @@ def comment_model_activate(*, model_version) -> None:
     model_version.save(update_fields=["active", "activated_at"])
     transaction.on_commit(classifier.reset)
     enqueue("moderation.tasks.rescore_recent_comments", model_version.version)
-
-
-@transaction.atomic
-def comment_decide_by_human(*, comment, outcome: str, actor, note: str = "", categories=()) -> ModerationDecision:
-    """A moderator approves or rejects a comment (or sends it back to review); the one path for
-    human decisions on comments. Keeps the model's last scores beside the person's verdict, and the
-    categories the person named, which the next training run learns from."""
-    if outcome not in STATE_FOR_OUTCOME:
-        raise ValueError(f"unknown outcome {outcome!r}")
-    from videos.interactions import comment_count_refresh, comment_published_notify
-
-    auto = decisions_for(item=comment).filter(source=ModerationDecision.Source.AUTO).first()
-    was_published = comment.state == "published"
-    comment.state = STATE_FOR_OUTCOME[outcome]
-    comment.save(update_fields=["state"])
-    comment_count_refresh(video=comment.video)
-    if comment.state == "published" and not was_published:
-        transaction.on_commit(lambda: comment_published_notify(comment=comment))
-    return decision_record(
-        item=comment,
-        source=ModerationDecision.Source.HUMAN,
-        outcome=outcome,
-        actor=actor,
-        reason=note,
-        text_snapshot=comment.text,
-        subject_user=comment.author,
-        scores=auto.scores if auto else {},
-        thresholds=auto.thresholds if auto else {},
-        model_versions=auto.model_versions if auto else {},
-        evidence={"categories": [c for c in categories if c in CATEGORIES]} if categories else {},
-    )
-
-
-def comments_decide_by_human(*, comments, outcome: str, actor, note: str = "", categories=()) -> int:
-    """Bulk form of comment_decide_by_human; returns how many comments were decided."""
-    count = 0
-    for comment in comments:
-        comment_decide_by_human(comment=comment, outcome=outcome, actor=actor, note=note, categories=categories)
-        count += 1
-    return count
 
 
 def comments_rescore(*, comments) -> int:
@@ -298,8 +223,7 @@ def comments_rescore(*, comments) -> int:
         if state == comment.state or not version:
             continue  # unchanged, or the model could not run: keep the current state
         with transaction.atomic():
-            comment.state = state
-            comment.save(update_fields=["state"])
+            video_interactions.comment_apply_moderation(comment=comment, state=state)
             decision_record(
                 item=comment,
                 source=ModerationDecision.Source.AUTO,

@@ -1,11 +1,16 @@
 """Background jobs of the moderation app (thin: load ids, call one service)."""
 
-from videos.models import Video
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from moderation.services import comments_rescore
+from moderation.video_jobs import moderation_sweep, video_moderation_run
+from videos.models import Comment, Video
 
 
 def moderate_video(video_id: int) -> str | None:
-    from moderation.video_pipeline import video_moderation_run
-
     video = Video.objects.filter(pk=video_id, deleted_at__isnull=True).first()
     if video is None or video.processing != Video.Processing.READY:
         return None
@@ -13,8 +18,6 @@ def moderate_video(video_id: int) -> str | None:
 
 
 def sweep_stuck_moderation() -> int:
-    from moderation.video_pipeline import moderation_sweep
-
     return moderation_sweep()
 
 
@@ -23,9 +26,6 @@ RESCORE_BATCH = 64
 
 def rescore_held_comments(limit: int = 2000) -> int:
     """Re-score held comments (oldest first) in batches with the classifier in use."""
-    from moderation.services import comments_rescore
-    from videos.models import Comment
-
     ids = list(Comment.objects.filter(state=Comment.State.HELD).order_by("created_at").values_list("pk", flat=True))
     changed = 0
     for start in range(0, min(len(ids), limit), RESCORE_BATCH):
@@ -36,14 +36,6 @@ def rescore_held_comments(limit: int = 2000) -> int:
 
 def rescore_recent_comments(version: str = "", days: int | None = None) -> int:
     """After a classifier version is activated: re-check the comments of the last few days."""
-    from datetime import timedelta
-
-    from django.conf import settings
-    from django.utils import timezone
-
-    from moderation.services import comments_rescore
-    from videos.models import Comment
-
     days = days if days is not None else getattr(settings, "COMMENT_RESCORE_DAYS", 3)
     since = timezone.now() - timedelta(days=days)
     ids = list(

@@ -12,7 +12,8 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from moderation import reports
 from moderation.models import CATEGORIES, CATEGORY_NAMES
-from moderation.video_pipeline import evidence_dir
+from moderation.video_stages import evidence_dir
+from tiktok.errors import Refused
 from videos.models import Comment, Video
 from videos.selectors import video_for_viewer
 
@@ -61,7 +62,7 @@ def report(request, kind, key):
                     reporter=request.user, item=item, category=form.cleaned_data["category"],
                     note=form.cleaned_data["note"],
                 )  # fmt: skip
-            except reports.ModerationRefused as exc:
+            except Refused as exc:
                 error = exc.message
                 if request.htmx:
                     return HttpResponse(error, status=exc.status, content_type="text/plain")
@@ -85,7 +86,7 @@ def appeal(request, public_id):
     if request.method == "POST" and form.is_valid():
         try:
             reports.appeal_create(video=video, user=request.user, reason=form.cleaned_data["reason"])
-        except reports.ModerationRefused as exc:
+        except Refused as exc:
             error = exc.message
         else:
             return render(request, "moderation/appeal.html", {"video": video, "done": True})

@@ -342,7 +342,7 @@ def load_training_data(*, now, params: dict, horizon_days: float | None):
 def recommender_train(*, now=None, activate: bool = True, version: str | None = None, horizon_days: float | None = -1):
     """Train on engagement up to `now`, write the artifact under MODEL_ROOT and record a
     ModelVersion with its metrics and the settings it was trained with."""
-    from moderation.models import ModelVersion
+    from tiktok.models import ModelVersion
 
     now = now or timezone.now()
     params = settings_params()

@@ -46,7 +46,7 @@ def active_model() -> Model | None:
     now = time.monotonic()
     if now - _state["checked"] < CHECK_EVERY_S:
         return _state["model"]
-    from moderation.models import ModelVersion
+    from tiktok.models import ModelVersion
 
     row = (
         ModelVersion.objects.filter(kind="recommender", active=True)

@@ -21,5 +21,6 @@ SCHEDULES: list[Recurring] = [
         "analyze viewer preferences", "recommendations.tasks.analyze_preferences", daily_at="04:00", cluster="long"
     ),
     Recurring("remove orphaned media", "videos.tasks.cleanup_media", daily_at="05:00"),
+    Recurring("clear expired sessions", "tiktok.tasks.clear_expired_sessions", daily_at="05:30"),
     Recurring("roll up old engagement events", "videos.tasks.roll_up_events", daily_at="02:30", cluster="long"),
 ]

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "tiktok.middleware.RequestIdMiddleware",
+    "tiktok.errors.RefusedMiddleware",
     "tiktok.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -227,6 +228,10 @@ GEMINI_MAX_ATTEMPTS = envint("GEMINI_MAX_ATTEMPTS", 5, minimum=1)
 GEMINI_POLL_SECONDS = envfloat("GEMINI_POLL_SECONDS", 2.0)
 
 # --- Video moderation, reports, strikes -----------------------------------------------------
+# The class videos and accounts hand new content to (tiktok/gate.py); content stays unpublished
+# until it decides, so a gate that fails keeps everything held.
+CONTENT_GATE = envstr("CONTENT_GATE", "moderation.gate.ModerationGate")
+VIDEO_MODERATION_RETRY_BASE_SECONDS = envint("VIDEO_MODERATION_RETRY_BASE_SECONDS", 30, minimum=0)
 VIDEO_MODERATION_MAX_FRAMES = envint("VIDEO_MODERATION_MAX_FRAMES", 30, minimum=1)
 VIDEO_MODERATION_EVIDENCE_FRAMES = envint("VIDEO_MODERATION_EVIDENCE_FRAMES", 6, minimum=0)
 # A moderation job with no heartbeat for this long is taken to have lost its worker and is requeued.

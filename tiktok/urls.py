@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from moderation.views_captions import edit_captions
 from tiktok import views
 
 urlpatterns = [
@@ -11,6 +12,8 @@ urlpatterns = [
     path("moderation/", include("moderation.urls")),
     path("recommendations/", include("recommendations.urls")),
     path("healthz", views.healthz, name="healthz"),
+    # A video's page, but its captions are moderated text: the view belongs to moderation.
+    path("v/<str:public_id>/captions/edit/", edit_captions, name="captions_edit"),
     path("", include("videos.urls")),
 ]
 

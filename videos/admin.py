@@ -1,13 +1,13 @@
 """Admin for videos and their processing: encodings with their commands and logs, re-transcode,
-human approval through the one decision service, and the managed category list."""
+and the managed category list. The approve and reject actions are added by moderation
+(moderation/admin_videos.py), which owns human decisions."""
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.helpers import ActionForm
 from django.urls import reverse
 from django.utils.html import format_html
 
-from moderation.services import video_decide_by_human
 from videos import services
 from videos.models import Category, Encoding, EncodingAttempt, Hashtag, Video
 
@@ -51,7 +51,7 @@ class VideoAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     filter_horizontal = ("categories",)
     inlines = [EncodingInline]
-    actions = ["retranscode", "approve", "reject"]
+    actions = ["retranscode"]
     readonly_fields = (
         "public_id", "creator", "links", "processing", "processing_error", "moderation", "moderation_reason",
         "duration", "width", "height", "rotation", "has_audio", "poster", "preview", "source_path",
@@ -83,25 +83,6 @@ class VideoAdmin(admin.ModelAdmin):
             services.video_retranscode(video=video)
             count += 1
         self.message_user(request, f"Queued {count} video(s) for transcoding.")
-
-    def _decide(self, request, queryset, outcome):
-        note = (request.POST.get("note") or "").strip()
-        if not note:
-            self.message_user(request, "Write a note: it is kept with the decision.", level=messages.ERROR)
-            return
-        count = 0
-        for video in queryset.filter(deleted_at__isnull=True):
-            video_decide_by_human(video=video, outcome=outcome, actor=request.user, note=note)
-            count += 1
-        self.message_user(request, f"{outcome.capitalize()}: {count} video(s).")
-
-    @admin.action(description="Approve selected videos (with the note)", permissions=["change"])
-    def approve(self, request, queryset):
-        self._decide(request, queryset, Video.Moderation.APPROVED)
-
-    @admin.action(description="Reject selected videos (with the note)", permissions=["change"])
-    def reject(self, request, queryset):
-        self._decide(request, queryset, Video.Moderation.REJECTED)
 
 
 class EncodingAttemptInline(admin.TabularInline):

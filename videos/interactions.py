@@ -6,7 +6,6 @@ so they stay equal to the rows under concurrency."""
 import logging
 import math
 import time
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
@@ -16,10 +15,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Notification
-from tiktok import ratelimit
+from accounts.services import notification_send
+from tiktok import gate, ratelimit
+from tiktok.errors import Refused
 from tiktok.prepared import Prepared, instance, row_insert, row_update
 from videos.models import Comment, EngagementEvent, Favourite, Like, NotInterested, Video, VideoView
 from videos.selectors import blocked_between_creator, is_blocked_between, watchable_videos
+from videos.signals import engagement_recorded
 
 log = logging.getLogger(__name__)
 
@@ -38,15 +40,6 @@ SLOTS = {"", "ranked", "explore", "trending", "following", "watch", "profile", "
 WATCH_SLACK_RATIO = 1.1
 WATCH_SLACK_SECONDS = 2.0
 COMPLETION_MAX = 1.1
-
-
-class Refused(Exception):
-    """A viewer action that cannot be done; `status` is the HTTP status a view answers with."""
-
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.message = message
-        self.status = status
 
 
 def viewer_key(*, user, session_key: str) -> str:
@@ -73,31 +66,6 @@ def _retry_on_lock(fn, attempts: int = 6):
 def rate_limit_hit(*, key: str, limit: int, window_s: int) -> bool:
     """True when this call goes over `limit` per `window_s` (the shared-cache limiter)."""
     return not ratelimit.hit("viewer", key, limit=limit, window=window_s)
-
-
-# --- Notifications ----------------------------------------------------------------------------
-
-
-def notification_send(
-    *, recipient, kind: str, text: str, url: str = "", actor=None, dedupe_hours: int = 0
-) -> Notification | None:
-    """Put one entry in a user's inbox. Nobody is notified of their own action. With
-    `dedupe_hours`, the same actor doing the same thing again (like, unlike, like) within that
-    window does not notify twice."""
-    if recipient is None or (actor is not None and actor.pk == recipient.pk):
-        return None
-    if kind not in Notification.Kind.values:
-        raise ValueError(f"unknown notification kind {kind!r}")
-    if dedupe_hours and actor is not None:
-        since = timezone.now() - timedelta(hours=dedupe_hours)
-        recent = Notification.objects.filter(recipient=recipient, actor=actor, kind=kind, url=url[:300])
-        if recent.filter(created_at__gte=since).exists():
-            return None
-    return Notification.objects.create(recipient=recipient, actor=actor, kind=kind, text=text[:300], url=url[:300])
-
-
-def notifications_mark_read(*, user) -> int:
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
 
 
 def _watch_url(video: Video) -> str:
@@ -231,10 +199,23 @@ def comment_published_notify(*, comment: Comment) -> None:
         )
 
 
-def comment_post(*, user, video: Video, text: str, parent_id=None, slot: str = "", session_key: str = "") -> Comment:
-    """Create a comment and screen it at once; the returned comment carries its state."""
-    from moderation.services import comment_screen
+def comment_apply_moderation(*, comment: Comment, state: str) -> Comment:
+    """Set a comment's state from a moderation decision (the only writer of `Comment.state`):
+    the counts follow, and a comment others can now read is announced to the people it concerns."""
+    if state not in Comment.State.values:
+        raise ValueError(f"unknown comment state {state!r}")
+    was_published = comment.state == Comment.State.PUBLISHED
+    comment.state = state
+    comment.save(update_fields=["state"])
+    comment_count_refresh(video=comment.video)
+    if state == Comment.State.PUBLISHED and not was_published:
+        comment_published_notify(comment=comment)
+    return comment
 
+
+def comment_post(*, user, video: Video, text: str, parent_id=None, slot: str = "", session_key: str = "") -> Comment:
+    """Create a comment (held) and hand it to the content gate, which decides it at once; the
+    returned comment carries its state. A gate that fails leaves it held."""
     _require_actor(user)
     _check_not_blocked(user=user, video=video)
     if not video.allow_comments:
@@ -259,13 +240,10 @@ def comment_post(*, user, video: Video, text: str, parent_id=None, slot: str = "
         if parent.parent_id:  # one level of replies: answer the thread's top comment
             parent = Comment.objects.select_related("author").get(pk=parent.parent_id)
     with transaction.atomic():
-        comment = Comment.objects.create(video=video, author=user, parent=parent, text=text)
-        state = comment_screen(comment=comment)
-        comment.state = state
-        comment_count_refresh(video=video)
+        comment = Comment.objects.create(video=video, author=user, parent=parent, text=text, state=Comment.State.HELD)
+        gate.comment_created(comment=comment)
+        comment.refresh_from_db(fields=["state"])
         _event(user=user, session_key=session_key, video=video, kind="comment", slot=slot)
-    if state == Comment.State.PUBLISHED:
-        comment_published_notify(comment=comment)
     return comment
 
 
@@ -329,8 +307,6 @@ def _view_insert(*, key: str, user, video: Video) -> bool:
 
 
 def _event(*, user, session_key: str, video: Video, kind: str, slot: str = "", watch_seconds=0.0, completion=0.0):
-    from recommendations.services import profile_on_event
-
     # The player sends several events a second per viewer: one prepared INSERT, no ORM compile.
     event = row_insert(
         EngagementEvent,
@@ -342,7 +318,8 @@ def _event(*, user, session_key: str, video: Video, kind: str, slot: str = "", w
         watch_seconds=watch_seconds,
         completion=completion,
     )
-    profile_on_event(event=event)
+    # The viewer's profile follows in the same request (recommendations listens).
+    engagement_recorded.send(sender=EngagementEvent, event=event)
     return event
 
 

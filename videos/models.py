@@ -9,6 +9,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 
 
@@ -116,6 +117,9 @@ class Video(models.Model):
 
     def __str__(self):
         return f"{self.title} ({self.public_id})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("videos:watch", args=[self.public_id])
 
     @property
     def is_listable(self) -> bool:

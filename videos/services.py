@@ -4,6 +4,7 @@ sweep), creator edits and deletion, posters, and applying moderation outcomes.""
 import logging
 import os
 import re
+import shlex
 import shutil
 import time
 import uuid
@@ -17,9 +18,11 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from tiktok import jobs
+from tiktok import gate, jobs
 from videos import ffmpeg
-from videos.models import Category, Encoding, EncodingAttempt, Hashtag, Video
+from videos.interactions import comment_count_refresh
+from videos.models import Category, Comment, Encoding, EncodingAttempt, Hashtag, Video
+from videos.signals import video_published
 
 logger = logging.getLogger(__name__)
 
@@ -41,12 +44,49 @@ def video_apply_moderation(*, video: Video, outcome: str, reason: str) -> Video:
         fields.append("published_at")
     video.save(update_fields=fields)
     if outcome == Video.Moderation.APPROVED:
-        # Published or re-approved after an edit: its content signal follows its current text
-        # (a no-op when nothing it is computed from changed).
-        from recommendations.services import content_refresh
-
-        content_refresh(video=video)
+        # Published or re-approved after an edit (recommendations refreshes its content terms).
+        video_published.send(sender=Video, video=video)
     return video
+
+
+def video_attach_speech(*, video: Video, transcript: str, captions_vtt: str | None) -> None:
+    """Store what speech recognition heard; `captions_vtt=None` keeps the current captions (the
+    creator edited them, and they are theirs)."""
+    video.transcript = transcript
+    fields = ["transcript", "updated_at"]
+    if captions_vtt is not None:
+        video.captions_vtt = captions_vtt
+        fields.append("captions_vtt")
+    video.save(update_fields=fields)
+
+
+def video_set_captions(*, video: Video, captions_vtt: str) -> None:
+    """The creator's edited captions (already parsed and re-written, so no markup survives)."""
+    video.captions_vtt = captions_vtt
+    video.save(update_fields=["captions_vtt", "updated_at"])
+
+
+def video_suggest_categories(*, video: Video, names: Iterable[str]) -> None:
+    """Categories suggested by moderation's analysis, used only when the creator chose none."""
+    if not video.categories.exists():
+        video.categories.set(Category.objects.filter(name__in=list(names), active=True))
+
+
+def video_record_appeal(*, video: Video, reason: str) -> None:
+    video.appealed_at = timezone.now()
+    video.appeal_reason = reason
+    video.save(update_fields=["appealed_at", "appeal_reason", "updated_at"])
+
+
+def content_set_hidden(*, item, hidden: bool) -> bool:
+    """Hide a video or a comment pending review (reports), or show it again; True if it changed."""
+    if item.hidden == hidden:
+        return False
+    item.hidden = hidden
+    item.save(update_fields=["hidden"])
+    if isinstance(item, Comment):
+        comment_count_refresh(video=item.video)
+    return True
 
 
 # --- Paths ----------------------------------------------------------------------------------
@@ -167,6 +207,7 @@ def video_create(
             video.categories.set(list(categories))
             _set_hashtags(video, video.description)
             Encoding.objects.bulk_create([Encoding(video=video, rendition=r) for r in RENDITIONS])
+            gate.video_source_accepted(video=video)
             os.replace(source_path, kept)
             if enqueue:
                 jobs.enqueue(TRANSCODE_TASK, video.pk, long=True)
@@ -321,8 +362,6 @@ def encoding_run(*, encoding: Encoding, source: Path, info: ffmpeg.Probe, schedu
 
 
 def _shell(argv: list[str]) -> str:
-    import shlex
-
     return shlex.join(argv)
 
 
@@ -372,21 +411,7 @@ def _rendition_given_up(*, encoding: Encoding, reason: str, **fields) -> None:
 
 
 def _schedule_transcode(video_id: int, when) -> None:
-    from django_q.models import Schedule
-    from django_q.tasks import schedule
-
-    def _send():
-        schedule(
-            TRANSCODE_TASK,
-            video_id,
-            name=f"transcode retry {video_id} {uuid.uuid4().hex[:8]}",
-            schedule_type=Schedule.ONCE,
-            next_run=when,
-            repeats=1,
-            cluster=jobs.LONG,
-        )
-
-    transaction.on_commit(_send)
+    jobs.enqueue_at(TRANSCODE_TASK, video_id, when=when, long=True)
 
 
 def _finish_if_complete(video: Video, *, screen: bool = True) -> None:
@@ -416,17 +441,8 @@ def _finish_if_complete(video: Video, *, screen: bool = True) -> None:
     _release_source(video)
     video.refresh_from_db()
     if screen and video.moderation == Video.Moderation.PENDING:
-        from moderation.services import video_screen
-
-        video_screen(video=video)
-        video.refresh_from_db()
-        if video.approve_on_ready_note:
-            from moderation.services import video_decide_by_human
-
-            actor = type(video.creator).objects.filter(is_superuser=True).order_by("pk").first()
-            video_decide_by_human(
-                video=video, outcome=Video.Moderation.APPROVED, actor=actor, note=video.approve_on_ready_note
-            )
+        # Moderation runs as its own job; until it decides the video stays pending.
+        gate.video_renditions_ready(video=video)
 
 
 def _release_source(video: Video) -> None:
@@ -488,8 +504,14 @@ def _make_preview(video: Video) -> None:
 
 def video_process_inline(*, video: Video, screen: bool = True) -> Video:
     """Run every stage in this process (ingest_video --wait, seed_demo --wait, tests), waiting
-    out retry back-offs, until the video is ready or failed. `screen=False` (the benchmark only)
-    stops before the moderation gate, leaving the video pending and unlisted."""
+    out retry back-offs, until the video is ready or failed; the moderation job the gate queues
+    runs here too. `screen=False` (the benchmark only) stops before the moderation gate, leaving
+    the video pending and unlisted."""
+    with jobs.inline():
+        return _process_inline(video=video, screen=screen)
+
+
+def _process_inline(*, video: Video, screen: bool) -> Video:
     while True:
         result = video_transcode(video_id=video.pk, schedule_retries=False, screen=screen)
         if result is None:
@@ -587,9 +609,7 @@ def video_update(
         video.categories.set(list(categories))
         _set_hashtags(video, description)
         if text_changed and video.processing == Video.Processing.READY:
-            from moderation.services import video_screen
-
-            video_screen(video=video)
+            gate.video_text_changed(video=video)
     return video
 
 

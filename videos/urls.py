@@ -1,6 +1,6 @@
 from django.urls import path
 
-from videos import views, views_captions, views_media, views_upload
+from videos import views, views_media, views_upload
 
 app_name = "videos"
 
@@ -35,6 +35,5 @@ urlpatterns = [
     path("v/<str:public_id>/media/<str:rendition>.mp4", views_media.rendition, name="media"),
     path("v/<str:public_id>/poster.jpg", views_media.poster, name="poster"),
     path("v/<str:public_id>/captions.vtt", views_media.captions, name="captions"),
-    path("v/<str:public_id>/captions/edit/", views_captions.edit_captions, name="captions_edit"),
     path("media/avatars/<str:name>", views_media.avatar, name="avatar"),
 ]

@@ -14,6 +14,7 @@ from accounts import services as account_services
 from accounts.models import User
 from recommendations.selectors import feed_for_viewer
 from tiktok.prepared import Prepared
+from tiktok.sessions import session_dropped_if_refused, session_key_started
 from videos import interactions, selectors
 from videos.cards import parts as card_parts
 from videos.models import Category, Comment, Video
@@ -26,15 +27,9 @@ def _page_size() -> int:
 
 
 def _session_key(request) -> str:
-    # Anonymous viewers' events tie to their session, so make sure there is one.
-    if not request.session.session_key:
-        request.session["v"] = 1
-        request.session.save()
-    return request.session.session_key
-
-
-def _refused(exc) -> HttpResponse:
-    return HttpResponse(exc.message, status=exc.status, content_type="text/plain; charset=utf-8")
+    # A signed-out viewer's events tie to their session: an action starts one if need be (a
+    # refused one drops it again, see session_dropped_if_refused). Pages only read it.
+    return session_key_started(request)
 
 
 def _slot(request) -> str:
@@ -81,9 +76,10 @@ def _feed_page(request, seen_public_ids: list[str]):
     exclude = {pk for (pk,) in _seen_ids.rows(public_ids=seen_public_ids)}
     # feed_for_viewer leaves out creators blocked either way, the viewer's own videos and
     # everything the viewer has seen or turned down.
-    items = feed_for_viewer(
-        user=request.user, session_key=_session_key(request), exclude_ids=exclude, limit=_page_size()
-    )
+    # Reading a page never starts a session (crawlers and bots would write a row each); a
+    # signed-out viewer has one once the player sent an event.
+    session_key = request.session.session_key or ""
+    items = feed_for_viewer(user=request.user, session_key=session_key, exclude_ids=exclude, limit=_page_size())
     videos = [item.video for item in items]
     cards = _cards(
         request,
@@ -146,7 +142,6 @@ def watch(request, public_id):
     video = selectors.video_for_actor(public_id=public_id, user=request.user)
     if video is None:
         raise Http404("No such video")
-    _session_key(request)
     card = _cards(request, [video], slots={0: "watch"})[0]
     return render(
         request,
@@ -178,23 +173,20 @@ def like(request, public_id):
         return resp
     video = _actor_video(request, public_id)
     action = request.POST.get("action", "toggle")
-    try:
-        if action == "toggle":
-            liked, count = interactions.like_toggle(
-                user=request.user, video=video, slot=_slot(request), session_key=_session_key(request)
-            )
-        elif action in ("like", "unlike"):
-            liked, count = interactions.like_set(
-                user=request.user,
-                video=video,
-                liked=action == "like",
-                slot=_slot(request),
-                session_key=_session_key(request),
-            )
-        else:
-            return HttpResponse("Unknown action.", status=400, content_type="text/plain")
-    except interactions.Refused as exc:
-        return _refused(exc)
+    if action == "toggle":
+        liked, count = interactions.like_toggle(
+            user=request.user, video=video, slot=_slot(request), session_key=_session_key(request)
+        )
+    elif action in ("like", "unlike"):
+        liked, count = interactions.like_set(
+            user=request.user,
+            video=video,
+            liked=action == "like",
+            slot=_slot(request),
+            session_key=_session_key(request),
+        )
+    else:
+        return HttpResponse("Unknown action.", status=400, content_type="text/plain")
     if not request.htmx:
         return _back(request, reverse("videos:watch", args=[public_id]))
     video.like_count = count
@@ -206,12 +198,9 @@ def favourite(request, public_id):
     if (resp := _need_login(request)) is not None:
         return resp
     video = _actor_video(request, public_id)
-    try:
-        on, count = interactions.favourite_toggle(
-            user=request.user, video=video, slot=_slot(request), session_key=_session_key(request)
-        )
-    except interactions.Refused as exc:
-        return _refused(exc)
+    on, count = interactions.favourite_toggle(
+        user=request.user, video=video, slot=_slot(request), session_key=_session_key(request)
+    )
     if not request.htmx:
         return _back(request, reverse("videos:watch", args=[public_id]))
     video.favourite_count = count
@@ -219,14 +208,12 @@ def favourite(request, public_id):
 
 
 @require_POST
+@session_dropped_if_refused
 def share(request, public_id):
     video = _actor_video(request, public_id)
-    try:
-        count = interactions.share_record(
-            user=request.user, session_key=_session_key(request), video=video, slot=_slot(request)
-        )
-    except interactions.Refused as exc:
-        return _refused(exc)
+    count = interactions.share_record(
+        user=request.user, session_key=_session_key(request), video=video, slot=_slot(request)
+    )
     return HttpResponse(str(count), content_type="text/plain")
 
 
@@ -235,12 +222,9 @@ def not_interested(request, public_id):
     if (resp := _need_login(request)) is not None:
         return resp
     video = _actor_video(request, public_id)
-    try:
-        interactions.not_interested_mark(
-            user=request.user, video=video, slot=_slot(request), session_key=_session_key(request)
-        )
-    except interactions.Refused as exc:
-        return _refused(exc)
+    interactions.not_interested_mark(
+        user=request.user, video=video, slot=_slot(request), session_key=_session_key(request)
+    )
     if not request.htmx:
         return _back(request, reverse("videos:feed"))
     return HttpResponse(card_parts(request).hidden(video))
@@ -268,17 +252,14 @@ def comments(request, public_id):
 def _comment_post(request, video):
     if (resp := _need_login(request)) is not None:
         return resp
-    try:
-        comment = interactions.comment_post(
-            user=request.user,
-            video=video,
-            text=request.POST.get("text", ""),
-            parent_id=request.POST.get("parent") or None,
-            slot=_slot(request),
-            session_key=_session_key(request),
-        )
-    except interactions.Refused as exc:
-        return _refused(exc)
+    comment = interactions.comment_post(
+        user=request.user,
+        video=video,
+        text=request.POST.get("text", ""),
+        parent_id=request.POST.get("parent") or None,
+        slot=_slot(request),
+        session_key=_session_key(request),
+    )
     if not request.htmx:
         return HttpResponseRedirect(reverse("videos:watch", args=[video.public_id]))
     comment.shown_replies = []
@@ -293,10 +274,7 @@ def comment_delete(request, pk):
     comment = Comment.objects.select_related("video__creator").filter(pk=pk).first()
     if comment is None or selectors.video_for_actor(public_id=comment.video.public_id, user=request.user) is None:
         return HttpResponse("No such comment.", status=404, content_type="text/plain")
-    try:
-        interactions.comment_delete(user=request.user, comment=comment)
-    except interactions.Refused as exc:
-        return _refused(exc)
+    interactions.comment_delete(user=request.user, comment=comment)
     if not request.htmx:
         return HttpResponseRedirect(reverse("videos:watch", args=[comment.video.public_id]))
     # The comment's element is swapped out for nothing; the counts update out of band.
@@ -306,20 +284,18 @@ def comment_delete(request, pk):
 
 @require_POST
 @csp_exempt()  # an empty 204: there is no document for a policy to govern
+@session_dropped_if_refused
 def event(request):
     """The player's beacon: one engagement event per request, CSRF token in the body."""
-    try:
-        interactions.events_record(
-            user=request.user,
-            session_key=_session_key(request),
-            public_id=request.POST.get("video", ""),
-            kind=request.POST.get("kind", ""),
-            watch_seconds=request.POST.get("watch_seconds"),
-            completion=request.POST.get("completion"),
-            slot=request.POST.get("slot", ""),
-        )
-    except interactions.Refused as exc:
-        return _refused(exc)
+    interactions.events_record(
+        user=request.user,
+        session_key=_session_key(request),
+        public_id=request.POST.get("video", ""),
+        kind=request.POST.get("kind", ""),
+        watch_seconds=request.POST.get("watch_seconds"),
+        completion=request.POST.get("completion"),
+        slot=request.POST.get("slot", ""),
+    )
     return HttpResponse(status=204)
 
 
@@ -342,19 +318,16 @@ def follow(request, username):
     want = {"follow": True, "unfollow": False, "toggle": not currently}.get(action)
     if want is None:
         return HttpResponse("Unknown action.", status=400, content_type="text/plain")
-    try:
-        if want:
-            made = account_services.follow_create(follower=request.user, followee=person)
-            public_id = request.POST.get("video", "")
-            video = selectors.video_for_actor(public_id=public_id, user=request.user) if public_id else None
-            if made and video is not None and video.creator_id == person.pk:
-                interactions.follow_event_record(
-                    user=request.user, session_key=_session_key(request), video=video, slot=_slot(request)
-                )
-        else:
-            account_services.follow_delete(follower=request.user, followee=person)
-    except account_services.RelationRefused as exc:
-        return _refused(exc)
+    if want:
+        made = account_services.follow_create(follower=request.user, followee=person)
+        public_id = request.POST.get("video", "")
+        video = selectors.video_for_actor(public_id=public_id, user=request.user) if public_id else None
+        if made and video is not None and video.creator_id == person.pk:
+            interactions.follow_event_record(
+                user=request.user, session_key=_session_key(request), video=video, slot=_slot(request)
+            )
+    else:
+        account_services.follow_delete(follower=request.user, followee=person)
     if not request.htmx:
         return _back(request, reverse("videos:profile", args=[person.username]))
     return HttpResponse(card_parts(request).follow(person, want, request.POST.get("video", ""), _slot(request)))
@@ -365,13 +338,10 @@ def block(request, username):
     if (resp := _need_login(request)) is not None:
         return resp
     person = _person(username)
-    try:
-        if request.POST.get("action", "block") == "unblock":
-            account_services.block_delete(blocker=request.user, blocked=person)
-        else:
-            account_services.block_create(blocker=request.user, blocked=person)
-    except account_services.RelationRefused as exc:
-        return _refused(exc)
+    if request.POST.get("action", "block") == "unblock":
+        account_services.block_delete(blocker=request.user, blocked=person)
+    else:
+        account_services.block_create(blocker=request.user, blocked=person)
     return HttpResponseRedirect(reverse("videos:profile", args=[person.username]))
 
 
@@ -468,7 +438,7 @@ def history(request):
 @require_GET
 def notifications(request):
     items = list(request.user.notifications.select_related("actor")[:50])
-    interactions.notifications_mark_read(user=request.user)
+    account_services.notifications_mark_read(user=request.user)
     return render(request, "videos/notifications.html", {"items": items, "unread_notifications": 0})
 
 

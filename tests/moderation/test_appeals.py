@@ -4,9 +4,10 @@ queue marked appealed; the moderator's answer reaches the creator."""
 import pytest
 
 from accounts.models import Notification
-from moderation import reports
+from moderation import decisions, reports
 from moderation.models import ModerationDecision
 from moderation.services import decision_record
+from tiktok.errors import Refused
 from videos.models import Video
 from videos.services import video_apply_moderation
 
@@ -32,19 +33,19 @@ def test_an_appeal_returns_the_video_to_the_queue_marked_appealed(rejected):
 
 def test_a_rejection_can_be_appealed_only_once(make_user, rejected):
     reports.appeal_create(video=rejected, user=rejected.creator, reason="Sport.")
-    reports.video_review_decide(video=rejected, outcome="rejected", actor=make_user(is_staff=True), note="Upheld.")
+    decisions.video_decide(video=rejected, outcome="rejected", actor=make_user(is_staff=True), note="Upheld.")
     rejected.refresh_from_db()
-    with pytest.raises(reports.ModerationRefused, match="already appealed"):
+    with pytest.raises(Refused, match="already appealed"):
         reports.appeal_create(video=rejected, user=rejected.creator, reason="Again.")
 
 
 def test_only_the_creator_may_appeal_and_only_a_rejection(make_user, rejected):
-    with pytest.raises(reports.ModerationRefused, match="Only the creator"):
+    with pytest.raises(Refused, match="Only the creator"):
         reports.appeal_create(video=rejected, user=make_user(), reason="Please.")
-    with pytest.raises(reports.ModerationRefused, match="Say why"):
+    with pytest.raises(Refused, match="Say why"):
         reports.appeal_create(video=rejected, user=rejected.creator, reason="   ")
     approved = Video.objects.create(creator=rejected.creator, title="ok", processing="ready", moderation="approved")
-    with pytest.raises(reports.ModerationRefused, match="Only a rejected"):
+    with pytest.raises(Refused, match="Only a rejected"):
         reports.appeal_create(video=approved, user=rejected.creator, reason="?")
 
 
@@ -58,5 +59,5 @@ def test_the_appeal_page_takes_the_reason_and_the_answer_notifies_the_creator(
     assert response.status_code == 200 and b"with the moderators" in response.content
     rejected.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=True):
-        reports.video_review_decide(video=rejected, outcome="approved", actor=make_user(is_staff=True), note="Staged.")
+        decisions.video_decide(video=rejected, outcome="approved", actor=make_user(is_staff=True), note="Staged.")
     assert "appeal" in Notification.objects.filter(recipient=rejected.creator).first().text

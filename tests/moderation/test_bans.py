@@ -4,7 +4,7 @@ and ban, a banned account cannot log in and its videos stop being listable; all 
 import pytest
 from django.contrib.auth import authenticate
 
-from moderation import reports
+from moderation import decisions, sanctions
 from moderation.models import ModerationDecision
 from videos.models import Video
 from videos.selectors import listable_videos
@@ -16,17 +16,17 @@ def test_strikes_suspend_at_the_configured_count_then_ban(settings, make_user):
     settings.STRIKES_SUSPEND_AT, settings.STRIKES_BAN_AT = 2, 3
     creator, moderator = make_user(), make_user(is_staff=True)
     videos = [Video.objects.create(creator=creator, title=f"v{i}", processing="ready") for i in range(3)]
-    reports.video_review_decide(video=videos[0], outcome="rejected", actor=moderator, note="Hate speech.")
+    decisions.video_decide(video=videos[0], outcome="rejected", actor=moderator, note="Hate speech.")
     creator.refresh_from_db()
     assert creator.strikes == 1 and creator.suspended_until is None
     # The same video rejected again (an upheld appeal) is not a second strike.
-    reports.video_review_decide(video=videos[0], outcome="rejected", actor=moderator, note="Upheld.")
+    decisions.video_decide(video=videos[0], outcome="rejected", actor=moderator, note="Upheld.")
     creator.refresh_from_db()
     assert creator.strikes == 1
-    reports.video_review_decide(video=videos[1], outcome="rejected", actor=moderator, note="Threats.")
+    decisions.video_decide(video=videos[1], outcome="rejected", actor=moderator, note="Threats.")
     creator.refresh_from_db()
     assert creator.strikes == 2 and creator.suspended_until is not None and creator.is_restricted
-    reports.video_review_decide(video=videos[2], outcome="rejected", actor=moderator, note="Threats again.")
+    decisions.video_decide(video=videos[2], outcome="rejected", actor=moderator, note="Threats again.")
     creator.refresh_from_db()
     assert creator.banned_at is not None
     actions = list(ModerationDecision.objects.filter(object_id=creator.pk, content_type__model="user")
@@ -39,7 +39,7 @@ def test_a_banned_account_cannot_log_in_and_its_videos_stop_being_listable(clien
     video = Video.objects.create(creator=creator, title="v", processing="ready", moderation="approved")
     assert authenticate(username="banme", password="a-Str0ng-pass!") == creator
     client.force_login(creator)
-    reports.user_ban(user=creator, actor=make_user(is_staff=True), reason="Repeated threats.")
+    sanctions.user_ban(user=creator, actor=make_user(is_staff=True), reason="Repeated threats.")
     assert authenticate(username="banme", password="a-Str0ng-pass!") is None
     assert not listable_videos().filter(pk=video.pk).exists()
     # The open session ended with the ban.
@@ -50,8 +50,8 @@ def test_a_banned_account_cannot_log_in_and_its_videos_stop_being_listable(clien
 
 def test_reinstating_lifts_the_ban_as_a_logged_decision(make_user):
     creator, moderator = make_user("back", password="a-Str0ng-pass!"), make_user(is_staff=True)
-    reports.user_ban(user=creator, actor=moderator, reason="Mistake.")
-    reports.user_reinstate(user=creator, actor=moderator, reason="Appeal accepted.")
+    sanctions.user_ban(user=creator, actor=moderator, reason="Mistake.")
+    sanctions.user_reinstate(user=creator, actor=moderator, reason="Appeal accepted.")
     assert authenticate(username="back", password="a-Str0ng-pass!") == creator
     assert ModerationDecision.objects.filter(object_id=creator.pk, action="reinstate").exists()
 

@@ -4,7 +4,7 @@ probabilities, chunked scoring of long texts, script detection, explanations and
 import pytest
 
 from moderation import classifier
-from moderation.models import ModelVersion
+from tiktok.models import ModelVersion
 
 pytestmark = pytest.mark.django_db
 

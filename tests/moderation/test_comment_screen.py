@@ -4,7 +4,7 @@ model cannot run, and odd input that never crashes."""
 
 import pytest
 
-from moderation import classifier, services
+from moderation import classifier, decisions, services
 from moderation.models import ModerationDecision, ModerationPolicy
 from tests.factories import make_user, ready_video
 from videos.models import Comment
@@ -135,7 +135,7 @@ def test_rescoring_updates_held_comments_but_never_overrides_a_person(video):
             item=c, source="auto", outcome="review", reason="model unavailable", text_snapshot=c.text
         )
     moderator = make_user("mod", is_staff=True)
-    services.comment_decide_by_human(comment=b, outcome="review", actor=moderator, note="keep looking")
+    decisions.comment_decide(comment=b, outcome="review", actor=moderator, note="keep looking")
     from moderation.tasks import rescore_held_comments
 
     assert rescore_held_comments() == 1

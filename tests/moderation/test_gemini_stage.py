@@ -5,7 +5,7 @@
 import pytest
 
 from moderation.models import ModerationDecision
-from moderation.video_pipeline import video_moderation_run
+from moderation.video_jobs import video_moderation_run
 from tests.moderation.fake_gemini import FakeGemini, well_formed_answer
 from tests.moderation.video_clips import clips, local_models, ready_video, whisper_dir  # noqa: F401
 from videos.models import Category

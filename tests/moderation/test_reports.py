@@ -4,8 +4,9 @@ them hide the item until a moderator decides, and reporters hear the outcome."""
 import pytest
 
 from accounts.models import Notification
-from moderation import reports
+from moderation import decisions, reports
 from moderation.models import ModerationDecision, Report
+from tiktok.errors import Refused
 from videos.models import Comment, Video
 from videos.selectors import listable_videos
 
@@ -35,7 +36,7 @@ def test_reports_reaching_the_threshold_hide_the_video_pending_review(settings, 
 def test_a_second_report_by_the_same_person_is_refused(make_user, video):
     reporter = make_user()
     reports.report_create(reporter=reporter, item=video, category="S")
-    with pytest.raises(reports.ModerationRefused, match="already reported"):
+    with pytest.raises(Refused, match="already reported"):
         reports.report_create(reporter=reporter, item=video, category="V")
     assert Report.objects.count() == 1
 
@@ -43,7 +44,7 @@ def test_a_second_report_by_the_same_person_is_refused(make_user, video):
 def test_anonymous_reports_are_refused_on_the_page_and_in_the_service(client, video):
     from django.contrib.auth.models import AnonymousUser
 
-    with pytest.raises(reports.ModerationRefused, match="Sign in"):
+    with pytest.raises(Refused, match="Sign in"):
         reports.report_create(reporter=AnonymousUser(), item=video, category="S")
     response = client.post(f"/moderation/report/video/{video.public_id}/", {"category": "S"})
     assert response.status_code == 403 and Report.objects.count() == 0
@@ -65,13 +66,13 @@ def test_reporters_are_rate_limited(settings, make_user):
     items = [Video.objects.create(creator=creator, title=f"v{i}", processing="ready") for i in range(3)]
     reports.report_create(reporter=reporter, item=items[0], category="S")
     reports.report_create(reporter=reporter, item=items[1], category="S")
-    with pytest.raises(reports.ModerationRefused, match="many reports") as refused:
+    with pytest.raises(Refused, match="many reports") as refused:
         reports.report_create(reporter=reporter, item=items[2], category="S")
     assert refused.value.status == 429
 
 
 def test_reporting_your_own_video_is_refused(video):
-    with pytest.raises(reports.ModerationRefused, match="your own"):
+    with pytest.raises(Refused, match="your own"):
         reports.report_create(reporter=video.creator, item=video, category="S")
 
 
@@ -93,7 +94,7 @@ def test_a_dismissal_shows_the_item_again_and_tells_each_reporter(settings, make
     reporters = [make_user(), make_user()]
     for reporter in reporters:
         reports.report_create(reporter=reporter, item=video, category="S")
-    reports.video_review_decide(video=video, outcome="approved", actor=moderator, note="Dance is fine.")
+    decisions.video_decide(video=video, outcome="approved", actor=moderator, note="Dance is fine.")
     video.refresh_from_db()
     assert not video.hidden and listable_videos().filter(pk=video.pk).exists()
     assert set(Report.objects.values_list("status", flat=True)) == {"dismissed"}

@@ -4,10 +4,10 @@ a candidate worse than the active model is registered but not activated, a bette
 import pytest
 from django.core.management import call_command
 
-from moderation import classifier, services
-from moderation.models import ModelVersion
+from moderation import classifier, decisions, services
 from moderation.training import trainer
 from tests.factories import make_user, ready_video
+from tiktok.models import ModelVersion
 from videos.models import Comment
 
 pytestmark = pytest.mark.django_db
@@ -26,11 +26,9 @@ def test_a_moderators_decision_enters_the_next_training_set_unless_the_account_i
     kept = Comment.objects.create(video=video, author=kept_author, text="you absolute clown, log off", state="held")
     gone = Comment.objects.create(video=video, author=gone_author, text="some text by a leaver", state="held")
     ok = Comment.objects.create(video=video, author=kept_author, text="killing it as always", state="held")
-    services.comment_decide_by_human(
-        comment=kept, outcome="rejected", actor=moderator, note="insult", categories=["HR"]
-    )
-    services.comment_decide_by_human(comment=gone, outcome="rejected", actor=moderator, note="spam", categories=["S"])
-    services.comment_decide_by_human(comment=ok, outcome="approved", actor=moderator, note="idiom")
+    decisions.comment_decide(comment=kept, outcome="rejected", actor=moderator, note="insult", categories=["HR"])
+    decisions.comment_decide(comment=gone, outcome="rejected", actor=moderator, note="spam", categories=["S"])
+    decisions.comment_decide(comment=ok, outcome="approved", actor=moderator, note="idiom")
     gone_author.delete()
 
     rows = {r["prompt"]: r for r in trainer.human_rows()}

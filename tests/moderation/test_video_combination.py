@@ -2,7 +2,7 @@
 see the category, frames only for S, the possible-S3 rule, and the policy's thresholds."""
 
 from moderation.models import CATEGORIES
-from moderation.video_pipeline import StageResult, combine, decide
+from moderation.video_rules import StageResult, combine, decide
 
 THRESHOLDS = {c: {"review": 0.3, "reject": 0.9} for c in CATEGORIES}
 

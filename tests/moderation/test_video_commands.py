@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from moderation import reports
+from moderation import decisions, reports
 from moderation.services import decision_record
 from tests.moderation.video_clips import clips, local_models, ready_video, whisper_dir  # noqa: F401
 from videos.models import Video
@@ -58,10 +58,10 @@ def test_moderation_report_counts_outcomes_categories_providers_overrides_and_ap
     from videos.services import video_apply_moderation
 
     video_apply_moderation(video=videos[1], outcome="rejected", reason="violence")
-    reports.video_review_decide(video=videos[0], outcome="approved", actor=moderator, note="fine")
+    decisions.video_decide(video=videos[0], outcome="approved", actor=moderator, note="fine")
     reports.appeal_create(video=videos[1], user=creator, reason="It is a film scene.")
     videos[1].refresh_from_db()
-    reports.video_review_decide(video=videos[1], outcome="approved", actor=moderator, note="staged")
+    decisions.video_decide(video=videos[1], outcome="approved", actor=moderator, note="staged")
 
     lines = run("moderation_report", "--days", "7")
     text = "\n".join(lines)

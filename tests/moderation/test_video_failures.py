@@ -11,11 +11,14 @@ from pathlib import Path
 import pytest
 from django.db import connections
 
-from moderation import frames, nsfw, speech
+from moderation import frames, nsfw, speech, video_jobs, video_pipeline
 from moderation.models import ModerationDecision, VideoModerationJob
-from moderation.video_pipeline import moderation_sweep, video_moderation_run
+from moderation.tasks import moderate_video
+from moderation.video_jobs import moderation_sweep, video_moderation_run
+from tests.media import make_clip
 from tests.moderation.video_clips import clips, local_models, ready_video, whisper_dir  # noqa: F401
-from videos.models import Video
+from videos import services
+from videos.models import EncodingAttempt, Video
 from videos.selectors import listable_videos
 
 pytestmark = pytest.mark.django_db
@@ -26,11 +29,7 @@ def decisions(video):
 
 
 def test_a_failed_transcode_is_never_listable_and_never_screened(make_user, tmp_path):
-    from videos import services
-
     source = services.upload_temp_path()
-    from tests.media import make_clip
-
     make_clip(source, seconds=1.5)
     video = services.video_create(creator=make_user(), source_path=source, title="t", enqueue=False)
     services.video_fail(video=video, reason="ffmpeg crashed")
@@ -80,22 +79,60 @@ def test_each_failing_stage_holds_the_video_for_review_with_the_failure_recorded
     assert VideoModerationJob.objects.get(video=video).status == "done"
 
 
-def test_a_crash_outside_any_stage_still_leaves_a_review_decision(monkeypatch, local_models, make_user, clips):
-    from moderation import video_pipeline
-
+def test_a_crash_outside_any_stage_is_retried_without_transcoding_again_then_held_for_review(
+    monkeypatch, settings, local_models, make_user, clips
+):
+    settings.VIDEO_MODERATION_MAX_ATTEMPTS = 2
+    # A real upload and transcode (both renditions), stopped before the gate.
+    source = services.upload_temp_path()
+    make_clip(source, seconds=1.5)
+    video = services.video_create(creator=make_user(), source_path=source, title="Bars", enqueue=False)
+    video = services.video_process_inline(video=video, screen=False)
+    attempts_before = list(EncodingAttempt.objects.filter(encoding__video=video).values_list("pk", flat=True))
+    assert len(attempts_before) == 2
+    retries = []
+    monkeypatch.setattr(
+        video_jobs.jobs, "enqueue_at", lambda func, *args, when, long: retries.append((func, args, long))
+    )
     _break(monkeypatch, video_pipeline, "combine", RuntimeError("bug"))
-    video = ready_video(make_user(), clips["colours"], title="Bars")
-    assert video_moderation_run(video=video) == "review"
+    # The first run breaks: the video stays pending and a retry is scheduled on the long cluster.
+    assert video_moderation_run(video=video) == "pending"
+    job = VideoModerationJob.objects.get(video=video)
+    assert job.status == "queued" and job.attempts == 1 and "bug" in job.error
+    assert retries == [("moderation.tasks.moderate_video", (video.pk,), True)]
+    assert not decisions(video).exists()
+    # The retry runs the moderation job again (not the transcode) and, out of attempts, holds it.
+    assert moderate_video(video.pk) == "review"
     video.refresh_from_db()
     assert video.moderation == "review" and decisions(video).first().stages["run"]["status"] == "failed"
     assert VideoModerationJob.objects.get(video=video).status == "failed"
+    # Nothing was transcoded again: the same encoding attempts, the same finished renditions.
+    assert list(EncodingAttempt.objects.filter(encoding__video=video).values_list("pk", flat=True)) == attempts_before
+    assert set(video.encodings.values_list("status", flat=True)) == {"done"}
+
+
+def test_a_retried_run_that_succeeds_publishes_the_video(monkeypatch, local_models, make_user, clips):
+    video = ready_video(make_user(), clips["colours"], title="Bars")
+    monkeypatch.setattr(video_jobs.jobs, "enqueue_at", lambda *args, **kwargs: None)
+    calls = []
+    real = video_pipeline.combine
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("a passing fault")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(video_pipeline, "combine", flaky)
+    assert video_moderation_run(video=video) == "pending"
+    assert moderate_video(video.pk) in {"approved", "review"}
+    assert VideoModerationJob.objects.get(video=video).attempts == 2
 
 
 def _worker(video_id):
     # Own process group, as a worker would be; the kill takes the whole run down at once.
     os.setsid()
     connections.close_all()
-    from moderation.tasks import moderate_video
 
     moderate_video(video_id)
     os._exit(0)
@@ -136,7 +173,6 @@ def test_a_worker_killed_mid_moderation_is_swept_and_the_video_decided_once_more
     monkeypatch.setattr("tiktok.jobs.enqueue", lambda func, *args, **kw: sent.append((func, args, kw)))
     assert moderation_sweep() == 1
     assert sent == [("moderation.tasks.moderate_video", (video.pk,), {"long": True})]
-    from moderation.tasks import moderate_video
 
     moderate_video(*sent[0][1])
     job.refresh_from_db()

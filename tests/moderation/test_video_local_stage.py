@@ -41,7 +41,7 @@ def test_friendly_speech_is_approved_and_gets_captions(local_models, make_user, 
 
 def test_a_threatening_title_is_held_with_the_title_as_evidence(local_models, make_user, clips):
     video = ready_video(make_user(), clips["colours"], title="I will find you and kill you and your whole family")
-    from moderation.video_pipeline import video_moderation_run
+    from moderation.video_jobs import video_moderation_run
 
     video_moderation_run(video=video)
     video.refresh_from_db()
@@ -54,7 +54,7 @@ def test_a_threatening_title_is_held_with_the_title_as_evidence(local_models, ma
 
 def test_plain_colour_patterns_score_sexual_content_near_zero(local_models, make_user, clips):
     video = ready_video(make_user(), clips["colours"], title="Colour bars")
-    from moderation.video_pipeline import video_moderation_run
+    from moderation.video_jobs import video_moderation_run
 
     video_moderation_run(video=video)
     decision = screen_of(video)

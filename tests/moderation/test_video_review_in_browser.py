@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 
 from moderation.models import ModerationDecision
-from moderation.video_pipeline import video_moderation_run
+from moderation.video_jobs import video_moderation_run
 from tests.conftest import save_artifact
 from tests.moderation.video_clips import clips, ready_video  # noqa: F401
 from videos.services import video_apply_moderation

@@ -79,7 +79,7 @@ TABLE = {
     "videos:media": row("GET", lambda s: [s["private"].public_id, "720p"], *"DDAAA"),
     "videos:poster": row("GET", PV, *"DDAAA"),
     "videos:captions": row("GET", PV, *"DDAAA"),
-    "videos:captions_edit": row("GET", PV, *"DDADD"),
+    "captions_edit": row("GET", PV, *"DDADD"),
     "videos:avatar": row("GET", lambda s: [Path(s["owner"].avatar.name).name], *"AAAAA"),
 }
 

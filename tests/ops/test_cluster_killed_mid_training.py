@@ -15,8 +15,8 @@ from django.utils import timezone
 from django_q.models import OrmQ, Success
 from django_q.tasks import async_task
 
-from moderation.models import ModelVersion
 from tests.recommendations.catalogue import make_catalogue, plant_engagement
+from tiktok.models import ModelVersion
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]

@@ -4,12 +4,13 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 
 from accounts.models import Block
-from moderation.models import ModelVersion, Report
+from moderation.models import Report
 from recommendations import ranking
 from recommendations.models import ViewerProfile
 from recommendations.selectors import feed_for_viewer
 from recommendations.services import profile_state, settings_params
 from tests.recommendations.catalogue import record
+from tiktok.models import ModelVersion
 from videos.models import NotInterested, Video
 
 pytestmark = pytest.mark.django_db

@@ -19,7 +19,7 @@ def test_the_nightly_jobs_are_scheduled_in_the_long_cluster():
 
 
 def test_training_and_preference_commands_record_a_model_and_top_categories(make_user, settings):
-    from moderation.models import ModelVersion
+    from tiktok.models import ModelVersion
 
     caches_clear()
     cats, _people, _videos, by_cat = make_catalogue(per_category=10, creators=6)

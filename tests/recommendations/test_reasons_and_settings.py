@@ -2,12 +2,12 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from accounts.models import Follow
-from moderation.models import ModelVersion
 from recommendations import store
 from recommendations.models import RecommenderSettings
 from recommendations.selectors import caches_clear, feed_for_viewer
 from recommendations.services import profile_set_interests, recommender_train
 from tests.recommendations.catalogue import make_catalogue, record
+from tiktok.models import ModelVersion
 from videos.models import EngagementEvent, Video
 
 pytestmark = pytest.mark.django_db

@@ -6,6 +6,7 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
+from recommendations import receivers
 from tests.factories import make_user, ready_video
 from videos.models import EngagementEvent, Video, VideoView
 
@@ -123,15 +124,14 @@ def test_the_beacon_needs_the_csrf_token_in_its_body(video):
 
 def test_each_event_reaches_the_recommender_profile_hook(client, video, monkeypatch):
     seen = []
-    import recommendations.services
-
-    original = recommendations.services.profile_on_event
+    original = receivers.profile_on_event
 
     def spy(*, event):
         seen.append(event.kind)
         return original(event=event)
 
-    monkeypatch.setattr(recommendations.services, "profile_on_event", spy)
+    # The receiver that recommendations connects to videos' engagement_recorded signal.
+    monkeypatch.setattr(receivers, "profile_on_event", spy)
     client.force_login(make_user("viewer"))
     _send(client, video, "impression")
     client.post(reverse("videos:like", args=[video.public_id]), {"action": "like"})

@@ -5,8 +5,9 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import Notification
+from accounts.services import notification_send
 from tests.factories import make_user, ready_video
-from videos.interactions import comment_published_notify, like_set, notification_send
+from videos.interactions import comment_published_notify, like_set
 from videos.models import Comment
 
 pytestmark = pytest.mark.django_db

@@ -138,10 +138,10 @@ def test_an_ffmpeg_failure_mid_encoding_is_retried_and_recorded(settings, make_u
 def test_the_admin_re_transcode_rebuilds_renditions_from_the_720p_and_keeps_approval(
     settings, make_user, tmp_path, django_capture_on_commit_callbacks
 ):
-    from moderation.services import video_decide_by_human
+    from moderation.decisions import video_decide
 
     video = process(upload(make_user(), tmp_path, seconds=1.2))
-    video_decide_by_human(video=video, outcome="approved", actor=None, note="fine")
+    video_decide(video=video, outcome="approved", actor=None, note="fine")
     with django_capture_on_commit_callbacks(execute=False):
         services.video_retranscode(video=Video.objects.get(pk=video.pk))
     video = process(Video.objects.get(pk=video.pk))
@@ -154,11 +154,11 @@ def test_a_video_stays_watchable_while_it_is_re_transcoded_and_when_the_re_trans
 ):
     from django.urls import reverse
 
-    from moderation.services import video_decide_by_human
+    from moderation.decisions import video_decide
 
     settings.TRANSCODE_MAX_ATTEMPTS = 1
     video = process(upload(make_user(), tmp_path, seconds=1.2))
-    video_decide_by_human(video=video, outcome="approved", actor=None, note="fine")
+    video_decide(video=video, outcome="approved", actor=None, note="fine")
     url = reverse("videos:media", args=[video.public_id, "720p"])
     before = client.get(url).getvalue()
     with django_capture_on_commit_callbacks(execute=False):

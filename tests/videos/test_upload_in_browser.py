@@ -6,7 +6,7 @@ import threading
 import pytest
 from django.conf import settings as django_settings
 
-from moderation.services import video_decide_by_human
+from moderation.decisions import video_decide
 from tests.conftest import save_artifact
 from tests.media import make_clip
 from tests.videos.fixtures import default_categories  # noqa: F401  (autouse)
@@ -71,7 +71,7 @@ def test_a_creator_uploads_sees_progress_and_the_approved_video_plays(live_serve
     assert page.locator("#moderation-state").inner_text() == video.get_moderation_display()
     assert page.locator("#video-state[hx-trigger]").count() == 0  # polling stopped
 
-    video_decide_by_human(video=video, outcome="approved", actor=staff, note="Fine")
+    video_decide(video=video, outcome="approved", actor=staff, note="Fine")
     page.reload()
     assert page.locator("#moderation-state").inner_text() == "Approved"
     page.evaluate("() => { const v = document.getElementById('status-player'); v.muted = true; v.play(); }")

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from moderation.models import CATEGORIES, ModerationDecision
-from moderation.video_pipeline import video_moderation_run
+from moderation.video_jobs import video_moderation_run
 from videos.models import Video
 
 

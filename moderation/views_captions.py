@@ -1,4 +1,5 @@
-"""The creator edits the captions of their video; the edit goes through text moderation."""
+"""The creator edits the captions of their video; the edit goes through text moderation. Served at
+/v/<public_id>/captions/edit/ beside the video's other pages (tiktok/urls.py)."""
 
 from django import forms
 from django.contrib import messages
@@ -6,7 +7,8 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
-from moderation.video_pipeline import CaptionsRefused, video_captions_edit
+from moderation.captions import video_captions_edit
+from tiktok.errors import Refused
 from videos.models import Video
 
 
@@ -28,13 +30,13 @@ def edit_captions(request, public_id):
     if request.method == "POST" and form.is_valid():
         try:
             decision = video_captions_edit(video=video, vtt=form.cleaned_data["vtt"])
-        except CaptionsRefused as exc:
-            form.add_error("vtt", str(exc))
+        except Refused as exc:
+            form.add_error("vtt", exc.message)
             status = 400
         else:
             if decision.outcome == "approved":
                 messages.success(request, "Captions saved.")
             else:
                 messages.warning(request, f"Captions saved; the video is now {decision.outcome}: {decision.reason}")
-            return redirect("videos:captions_edit", public_id=video.public_id)
+            return redirect("captions_edit", public_id=video.public_id)
     return render(request, "moderation/captions_edit.html", {"video": video, "form": form}, status=status)

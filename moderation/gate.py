@@ -1,0 +1,38 @@
+"""The content gate that `videos` and `accounts` hand new content to (settings.CONTENT_GATE; see
+tiktok/gate.py). Text is decided at once, in the request; a video's moderation is its own job."""
+
+from moderation import avatars, services, video_jobs, video_pipeline
+from moderation.models import ModerationDecision
+from videos.models import Video
+
+
+class ModerationGate:
+    def comment_created(self, *, comment) -> None:
+        services.comment_screen(comment=comment)
+
+    def video_source_accepted(self, *, video) -> None:
+        # The stages read the transcoded rendition today, so the job waits for
+        # video_renditions_ready; this is where stages that can read the source would start.
+        video_jobs.video_moderation_prepare(video=video)
+
+    def video_renditions_ready(self, *, video) -> None:
+        video_jobs.video_moderation_enqueue(video=video)
+
+    def video_text_changed(self, *, video) -> None:
+        """After an edit only the text stage runs again, when an earlier full run left the other
+        stages' results; otherwise (never screened) the full job is queued."""
+        previous = (
+            services.decisions_for(item=video).filter(source=ModerationDecision.Source.AUTO, action="screen").first()
+            if video.moderation != Video.Moderation.PENDING
+            else None
+        )
+        if previous is not None and previous.stages.get("frames"):
+            video_pipeline.video_rescreen_text(video=video, previous=previous)
+        else:
+            video_jobs.video_moderation_enqueue(video=video)
+
+    def profile_changed(self, *, user) -> None:
+        services.profile_screen(user=user)
+
+    def avatar_check(self, *, data: bytes) -> None:
+        avatars.avatar_check(data=data)
