@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-CATEGORIES = ["S", "H", "V", "HR", "SH", "S3", "H2", "V2"]
+from moderation.categories import CATEGORIES
+
 SHIPPED_DIR = Path(__file__).resolve().parent / "artifacts" / "comment-default"
 MAX_LENGTH = 128  # tokens per chunk, special tokens included; comments are far shorter
 STRIDE = 32  # overlap between chunks so a phrase cut at a border is still seen whole once

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from PIL import Image
 
+from videos import ffmpeg
+
 SCENE_THRESHOLD = 0.3
 KEEPALIVE_SECONDS = 5.0
 _PTS = re.compile(r"\bn:\s*(\d+).*?\bpts_time:\s*([0-9.]+)")
@@ -40,11 +42,16 @@ def sample(video_path: str | Path, out_dir: str | Path, *, duration: float, max_
     min_gap = max(1.0, duration / max_frames)
     keepalive = max(KEEPALIVE_SECONDS, 2 * min_gap)
     vf = f"select='{select_expression(min_gap=min_gap, keepalive=keepalive)}',showinfo,scale=-2:256"
+    try:
+        demuxer = ffmpeg.demuxer_of(Path(video_path))
+    except ffmpeg.ProbeError as exc:
+        raise FramesUnavailable(str(exc)) from None
     cmd = [
-        "ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "info", "-y",
-        "-i", str(video_path), "-an", "-sn", "-vf", vf, "-fps_mode", "vfr", "-q:v", "4",
+        ffmpeg.FFMPEG, "-hide_banner", "-nostdin", "-loglevel", "info", "-y",
+        *ffmpeg.input_args(video_path, demuxer), "-an", "-sn", "-vf", vf, "-fps_mode", "vfr", "-q:v", "4",
         str(out_dir / "f%04d.jpg"),
     ]  # fmt: skip
+    ffmpeg.log_command(cmd)
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=max(60.0, duration * 2))
     except subprocess.TimeoutExpired:

@@ -10,25 +10,11 @@ from pathlib import Path
 
 from django.conf import settings
 
+from moderation.categories import CATEGORIES, DEFINITIONS
+from tiktok.gemini import client, configured  # noqa: F401  (callers use moderation.gemini.configured)
+
 log = logging.getLogger(__name__)
 
-CATEGORIES = ["S", "H", "V", "HR", "SH", "S3", "H2", "V2"]
-# The policy's definitions, as the community guidelines state them.
-DEFINITIONS = {
-    "S": "Sexual: content meant to arouse sexual excitement, such as the description of sexual activity, "
-    "or that promotes sexual services (excluding sex education and wellness).",
-    "H": "Hate: content that expresses, incites, or promotes hate based on race, gender, ethnicity, religion, "
-    "nationality, sexual orientation, disability status, or caste.",
-    "V": "Violence: content that promotes or glorifies violence or celebrates the suffering or humiliation of others.",
-    "HR": "Harassment: content that may be used to torment or annoy individuals in real life, or make "
-    "harassment more likely to occur.",
-    "SH": "Self-harm: content that promotes, encourages, or depicts acts of self-harm, such as suicide, "
-    "cutting, and eating disorders.",
-    "S3": "Sexual/minors: sexual content that includes an individual who is under 18 years old.",
-    "H2": "Hate/threatening: hateful content that also includes violence or serious harm towards the targeted group.",
-    "V2": "Violence/graphic: violent content that depicts death, violence, or serious physical injury in "
-    "extreme graphic detail.",
-}
 VERDICTS = ("approve", "review", "reject")
 RETRYABLE = {408, 429}
 
@@ -49,10 +35,6 @@ class GeminiResult:
     timestamps: list[dict]
     suggested_categories: list[str]
     record: dict = field(default_factory=dict)  # model, attempts, timings, dropped suggestions
-
-
-def configured() -> bool:
-    return bool(settings.GEMINI_API_KEY)
 
 
 def response_schema() -> dict:
@@ -138,17 +120,6 @@ def _call(step: str, func, record: dict):
             log.info("gemini %s attempt %d failed (%s); retrying in %.2fs", step, attempt, _describe(exc), delay)
             time.sleep(delay)
     raise AssertionError("unreachable")
-
-
-def client():
-    from google import genai
-    from google.genai import types
-
-    # The Files API lives in v1beta; pinned so a custom base URL does not fall back to v1.
-    options = {"timeout": int(settings.GEMINI_TIMEOUT_SECONDS * 1000), "api_version": "v1beta"}
-    if settings.GEMINI_BASE_URL:
-        options["base_url"] = settings.GEMINI_BASE_URL
-    return genai.Client(api_key=settings.GEMINI_API_KEY, http_options=types.HttpOptions(**options))
 
 
 def parse_answer(text: str, *, allowed_categories: list[str]) -> tuple[dict, list[str], list[str]]:

@@ -6,19 +6,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 
+from moderation.categories import CATEGORIES, CATEGORY_NAMES
 from videos.models import Comment, Video
-
-CATEGORIES = ["S", "H", "V", "HR", "SH", "S3", "H2", "V2"]
-CATEGORY_NAMES = {
-    "S": "sexual",
-    "H": "hate",
-    "V": "violence",
-    "HR": "harassment",
-    "SH": "self-harm",
-    "S3": "sexual/minors",
-    "H2": "hate/threatening",
-    "V2": "violence/graphic",
-}
 
 
 class ModerationDecision(models.Model):

@@ -6,11 +6,15 @@ import importlib.util
 import logging
 import os
 import shutil
+import subprocess
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from django.conf import settings
+
+from videos import ffmpeg
 
 log = logging.getLogger(__name__)
 
@@ -118,13 +122,37 @@ def _model():
         return model
 
 
+SAMPLE_RATE = 16000  # what Whisper listens at
+
+
+def decode_audio(path: str | Path, *, timeout: float = 600) -> np.ndarray:
+    """The first audio track as 16 kHz mono float32 samples, decoded by the ffmpeg command line
+    with the container allowlist (faster-whisper's own decoder would open the file with PyAV and
+    let any demuxer, a playlist or manifest among them, read whatever the file names)."""
+    try:
+        demuxer = ffmpeg.demuxer_of(Path(path))
+    except ffmpeg.ProbeError as exc:
+        raise SpeechUnavailable(str(exc)) from None
+    argv = [ffmpeg.FFMPEG, "-hide_banner", "-nostdin", "-v", "error", *ffmpeg.input_args(path, demuxer)]
+    argv += ["-map", "0:a:0", "-vn", "-sn", "-dn", "-ac", "1", "-ar", str(SAMPLE_RATE), "-f", "s16le", "-"]
+    ffmpeg.log_command(argv)
+    try:
+        result = subprocess.run(argv, capture_output=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        raise SpeechUnavailable(f"Decoding the audio took longer than {timeout:.0f} s.") from None
+    if result.returncode != 0:
+        tail = result.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
+        raise SpeechUnavailable(f"Decoding the audio failed: {tail[0][:200]}")
+    usable = len(result.stdout) - len(result.stdout) % 2
+    return np.frombuffer(result.stdout[:usable], dtype=np.int16).astype(np.float32) / 32768.0
+
+
 def transcribe(audio_path: str | Path) -> Transcript:
-    """Transcribe a media file's audio track (ffmpeg decodes it through PyAV)."""
+    """Transcribe a media file's audio track (decoded by `decode_audio`)."""
+    audio = decode_audio(audio_path)
     try:
         model = _model()
-        segments, info = model.transcribe(
-            str(audio_path), beam_size=1, vad_filter=False, condition_on_previous_text=False
-        )
+        segments, info = model.transcribe(audio, beam_size=1, vad_filter=False, condition_on_previous_text=False)
         items = [Segment(round(s.start, 2), round(s.end, 2), s.text.strip()) for s in segments if s.text.strip()]
     except SpeechUnavailable:
         raise

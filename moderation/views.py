@@ -6,8 +6,9 @@ from pathlib import Path
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_http_methods, require_safe
 
 from moderation import reports
@@ -51,7 +52,7 @@ def report(request, kind, key):
     if not request.user.is_authenticated:
         if request.method == "POST":
             return HttpResponse("Sign in to report.", status=403, content_type="text/plain")
-        return redirect(f"/accounts/login/?next={request.path}")
+        return redirect_to_login(request.get_full_path())
     item = _reported_item(request, kind, key)
     form = ReportForm(request.POST or None)
     error = ""

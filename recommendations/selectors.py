@@ -7,15 +7,15 @@ from collections import defaultdict, namedtuple
 from dataclasses import dataclass, field
 
 import numpy as np
-from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q, Value
 from django.utils import timezone
 
+from accounts.models import Block, Follow
 from recommendations import ranking, store
 from recommendations.services import profile_state, session_profile_state, settings_memo, settings_params
 from tiktok.memo import ProcessMemo
 from tiktok.prepared import Prepared
-from videos.models import Video
+from videos.models import NotInterested, Video, VideoView
 from videos.selectors import category_pairs, category_table, listable_videos, video_with_creator
 
 SEEN_WINDOW = 500  # recently seen videos left out of the feed
@@ -86,20 +86,14 @@ class FeedItem:
 
 def _history_query(**viewer):
     """The viewer's most recent views, newest first (`user_id=` or a session's `viewer_key=`)."""
-    from videos.models import VideoView
-
     return VideoView.objects.filter(**viewer).order_by("-last_seen_at").values_list("video_id")[:SEEN_WINDOW]
 
 
-def _lists_query(user_id, video_type):
-    """One union of a signed-in viewer's lists: ("video" | "creator" | "follow", id)."""
-    from accounts.models import Block, Follow
-    from moderation.models import Report
-    from videos.models import NotInterested
-
+def _lists_query(user_id):
+    """One union of a signed-in viewer's lists: ("video" | "creator" | "follow", id). A video the
+    viewer reported is among their "not interested" ones (moderation marks it so)."""
     lists = (
         NotInterested.objects.filter(user_id=user_id).values_list(Value("video"), "video_id"),
-        Report.objects.filter(reporter_id=user_id, content_type_id=video_type).values_list(Value("video"), "object_id"),
         Block.objects.filter(blocker_id=user_id).values_list(Value("creator"), "blocked_id"),
         Block.objects.filter(blocked_id=user_id).values_list(Value("creator"), "blocker_id"),
         Follow.objects.filter(follower_id=user_id).values_list(Value("follow"), "followee_id"),
@@ -110,7 +104,7 @@ def _lists_query(user_id, video_type):
 # The feed's per-page reads, compiled once per process (see tiktok.prepared).
 _user_history = Prepared(_history_query, user_id=int)
 _session_history = Prepared(_history_query, viewer_key=str)
-_lists = Prepared(_lists_query, user_id=int, video_type=int)
+_lists = Prepared(_lists_query, user_id=int)
 _candidate_rows = Prepared(
     lambda video_ids, creator_ids: (
         listable_videos().filter(pk__in=video_ids).exclude(creator_id__in=creator_ids).values_list(*FIELDS)
@@ -158,9 +152,8 @@ def _exclusions(user, session_key: str, exclude_ids) -> tuple[set[int], set[int]
     if user is not None and user.is_authenticated:
         creators.add(user.pk)
         videos.update(vid for (vid,) in _user_history.rows(user_id=user.pk))
-        video_type = ContentType.objects.get_for_model(Video).pk
         into = {"video": videos, "creator": creators, "follow": followed}
-        for what, pk in _lists.rows(user_id=user.pk, video_type=video_type):
+        for what, pk in _lists.rows(user_id=user.pk):
             into[what].add(int(pk))
     elif session_key:
         videos.update(vid for (vid,) in _session_history.rows(viewer_key=f"s:{session_key}"))

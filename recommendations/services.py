@@ -453,7 +453,7 @@ def _gemini_top_categories(profile, names: dict, api_key: str) -> list[int]:
     try:
         from google.genai import types
 
-        from moderation.gemini import client as gemini_client
+        from tiktok.gemini import client as gemini_client
 
         weights = {names[int(k)]: round(v, 2) for k, v in profile.category_weights.items() if int(k) in names}
         client = gemini_client()  # kept in a name: the client closes its connection when collected

@@ -4,6 +4,9 @@ from recommendations import views
 
 app_name = "recommendations"
 
+# Mounted at the site root: the For You feed is the home page.
 urlpatterns = [
-    path("interests/", views.interests, name="interests"),
+    path("", views.feed, name="feed"),
+    path("feed/more/", views.feed_more, name="feed_more"),
+    path("recommendations/interests/", views.interests, name="interests"),
 ]

@@ -1,15 +1,70 @@
-"""Recommender pages: picking interests (cold start)."""
+"""Recommender pages: the For You feed (its first page in the HTML, later pages through HTMX) and
+picking interests (cold start)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET, require_http_methods
 
 from recommendations.models import ViewerProfile
+from recommendations.selectors import feed_for_viewer
 from recommendations.services import profile_set_interests
-from videos.models import Category
+from tiktok.prepared import Prepared
+from videos.cards import cards_for, page_size
+from videos.models import Category, Video
 
 MAX_INTERESTS = 10
+MAX_SEEN = 300
+
+
+# Every feed page after the first names the videos already shown (see tiktok.prepared).
+_seen_ids = Prepared(
+    lambda public_ids: Video.objects.filter(public_id__in=public_ids).values_list("pk"), public_ids=list
+)
+
+
+def _feed_page(request, seen_public_ids: list[str]):
+    exclude = {pk for (pk,) in _seen_ids.rows(public_ids=seen_public_ids)}
+    # feed_for_viewer leaves out creators blocked either way, the viewer's own videos and
+    # everything the viewer has seen or turned down.
+    # Reading a page never starts a session (crawlers and bots would write a row each); a
+    # signed-out viewer has one once the player sent an event.
+    session_key = request.session.session_key or ""
+    items = feed_for_viewer(user=request.user, session_key=session_key, exclude_ids=exclude, limit=page_size())
+    videos = [item.video for item in items]
+    cards = cards_for(
+        request,
+        videos,
+        slots={i: item.slot for i, item in enumerate(items)},
+        reasons={i: item.reason for i, item in enumerate(items)},
+        categories=[item.categories for item in items],
+        followed={item.video.creator_id for item in items if item.following},
+    )
+    seen = (seen_public_ids + [v.public_id for v in videos])[-MAX_SEEN:]
+    return cards, seen
+
+
+def _more_url(seen: list[str]) -> str:
+    return f"{reverse('recommendations:feed_more')}?{urlencode({'seen': ','.join(seen)})}"
+
+
+def _parse_seen(raw: str) -> list[str]:
+    return [p for p in raw.split(",") if 0 < len(p) <= 22][:MAX_SEEN]
+
+
+@require_GET
+def feed(request):
+    """The For You feed: the first page is in the HTML; later pages arrive via HTMX."""
+    cards, seen = _feed_page(request, [])
+    return render(request, "videos/feed.html", {"cards": cards, "next_url": _more_url(seen), "tab": "foryou"})
+
+
+@require_GET
+def feed_more(request):
+    cards, seen = _feed_page(request, _parse_seen(request.GET.get("seen", "")))
+    return render(request, "videos/feed.html#cards", {"cards": cards, "next_url": _more_url(seen), "more": True})
 
 
 @login_required
@@ -36,6 +91,6 @@ def interests(request):
             )
         profile_set_interests(user=request.user, category_ids=picked)
         messages.success(request, "Your feed will start from what you picked.")
-        return redirect("videos:feed")
+        return redirect("recommendations:feed")
     chosen = ViewerProfile.objects.filter(user=request.user).values_list("interests", flat=True).first() or []
     return render(request, "recommendations/interests.html", {"categories": categories, "chosen": set(chosen)})

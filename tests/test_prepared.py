@@ -132,9 +132,9 @@ def test_an_instance_takes_its_columns_in_any_order():
 
 
 def test_seen_public_ids_and_the_viewer_flags_match_the_orm(people_and_videos):
+    from recommendations.views import _seen_ids
     from videos.models import Like
     from videos.selectors import _flags, _flags_query, viewer_flags
-    from videos.views import _seen_ids
 
     (ann, bob, _cat), videos = people_and_videos
     Like.objects.create(user=ann, video=videos[1])
@@ -192,7 +192,7 @@ def test_row_insert_and_row_update_write_what_the_orm_writes(people_and_videos):
 def test_list_values_are_written_safely(people_and_videos):
     import numpy as np
 
-    from videos.views import _seen_ids
+    from recommendations.views import _seen_ids
 
     _people, videos = people_and_videos
     titles = Prepared(lambda ids: Video.objects.filter(pk__in=ids).values_list("title"), ids=list)

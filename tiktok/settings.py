@@ -211,7 +211,8 @@ TRANSCODE_RETRY_BASE_SECONDS = envint("TRANSCODE_RETRY_BASE_SECONDS", 30, minimu
 TRANSCODE_STALE_SECONDS = envint("TRANSCODE_STALE_SECONDS", 1800, minimum=1)
 FFMPEG_THREADS = envint("FFMPEG_THREADS", 0, minimum=0)
 # Largest file one ffmpeg run may write (0: no limit); guards the volume against a runaway encode.
-FFMPEG_MAX_FILE_BYTES = envint("FFMPEG_MAX_FILE_BYTES", 0, minimum=0)
+# 2 GiB: ten times the default upload limit, several times a 600 s 720p rendition at its 4 Mb/s cap.
+FFMPEG_MAX_FILE_BYTES = envint("FFMPEG_MAX_FILE_BYTES", 2 * 1024 * 1024 * 1024, minimum=0)
 # A transcode that writes no progress line for this long is killed and fails (then retried).
 FFMPEG_STALL_SECONDS = envint("FFMPEG_STALL_SECONDS", 120, minimum=1)
 

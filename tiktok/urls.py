@@ -10,10 +10,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("moderation/", include("moderation.urls")),
-    path("recommendations/", include("recommendations.urls")),
     path("healthz", views.healthz, name="healthz"),
     # A video's page, but its captions are moderated text: the view belongs to moderation.
     path("v/<str:public_id>/captions/edit/", edit_captions, name="captions_edit"),
+    path("", include("recommendations.urls")),
     path("", include("videos.urls")),
 ]
 

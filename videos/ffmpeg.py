@@ -2,14 +2,21 @@
 
 Pure command builders plus two runners. Every command run is logged on the `videos.ffmpeg` logger
 with its argv in `record.argv`, so `bench_transcode` can replay exactly what the pipeline ran.
+
+Every command that reads user media opens it through `input_args`: the file protocol only, the
+container allowlist, and (once probed) the probed demuxer named with `-f`. No upload is ever opened
+by a demuxer that reads other files or URLs named inside it (DASH, HLS, ffconcat, image patterns...).
 """
 
 import json
 import logging
+import os
+import re
 import resource
 import shlex
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -31,6 +38,23 @@ RENDITION_CRF = {"720p": "23", "360p": "26"}
 PREVIEW_SHORT_SIDE = 180
 PREVIEW_SECONDS = 3
 
+# The containers accepted from users: ffprobe's name for the demuxer -> the name passed back with -f.
+# Phones and cameras record MP4/MOV (iPhone, Android, GoPro, DSLR and mirrorless cameras) and some
+# phones, screen recorders and browsers (MediaRecorder) write Matroska/WebM; those two cover what
+# people film with. Neither demuxer opens anything but the file it is given (mov's external data
+# references, `enable_drefs` and `use_absolute_path`, are off by default in ffmpeg and no option
+# here turns them on). Everything else is refused, above all the playlist and manifest demuxers
+# (dash, hls, concat, image2 patterns) whose job is to open other files named inside the upload.
+# AVI and MPEG-TS (older cameras, AVCHD camcorders) are left out: rare today, and each demuxer
+# added is more parser exposed to hostile files.
+ALLOWED_FORMATS = {"mov,mp4,m4a,3gp,3g2,mj2": "mov", "matroska,webm": "matroska"}
+FORMAT_WHITELIST = ",".join(ALLOWED_FORMATS.values())
+ALLOWED_FORMATS_TEXT = "MP4, MOV, WebM or MKV"
+# What the pipeline writes (renditions, previews): MP4, read back with the mov demuxer.
+RENDITION_DEMUXER = "mov"
+# ffprobe names the demuxer it chose at debug level, before the allowlist refuses it.
+_PROBED_FORMAT = re.compile(r"Format (\S+) (?:probed with size|detected only with low score)")
+
 
 class ProbeError(Exception):
     """The file is not a usable video; the message is the one-line reason shown to the creator."""
@@ -50,6 +74,7 @@ class Probe:
     rotation: int  # degrees, 0/90/180/270
     has_audio: bool
     video_codec: str
+    demuxer: str  # the allowed demuxer it was probed with, passed back with -f on every later read
     video_end: float = 0.0  # the video track's own duration (audio may run longer)
 
 
@@ -57,9 +82,67 @@ def log_command(argv: list[str]) -> None:
     logger.info("run %s", shlex.join(argv), extra={"argv": list(argv)})
 
 
+def input_args(path: Path | str, demuxer: str | None) -> list[str]:
+    """The arguments that open one media file for reading, for ffmpeg and ffprobe alike: the file
+    protocol only (so nothing in the file can reach another protocol or the network), the container
+    allowlist, and `-f demuxer` (one of the allowlist; None only for the first probe, which lets
+    ffmpeg detect the container but refuses any outside the list before its demuxer reads a byte).
+    The path is absolute behind `file:`, so no name is ever read as a protocol or an option."""
+    args = ["-protocol_whitelist", "file", "-format_whitelist", FORMAT_WHITELIST]
+    if demuxer is not None:
+        if demuxer not in ALLOWED_FORMATS.values():
+            raise ValueError(f"demuxer {demuxer!r} is not on the allowlist")
+        args += ["-f", demuxer]
+    return args + ["-i", f"file:{os.path.abspath(path)}"]
+
+
+def unsupported_format_message(format_name: str) -> str:
+    if format_name.startswith("image2") or format_name.endswith("_pipe") or format_name in {"gif", "tty"}:
+        # Still images (PNG, JPEG) and text probe as image2 / *_pipe / tty demuxers.
+        return "The file is an image or text, not a video."
+    return f'Unsupported file format "{format_name}": upload an {ALLOWED_FORMATS_TEXT} video.'
+
+
+def _refused_format(path: Path, timeout: float) -> str:
+    """The one-line reason for a file whose container is not on the allowlist. ffprobe only says
+    'not on whitelist'; a second run at debug level names the format it detected (still under the
+    allowlist, so its demuxer never opens the file)."""
+    argv = [FFPROBE, "-v", "debug", *input_args(path, None)]
+    log_command(argv)
+    try:
+        result = subprocess.run(argv, capture_output=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        raise ProbeError("The file could not be read in time: it is not a usable video.") from None
+    found = _PROBED_FORMAT.search(result.stderr.decode("utf-8", "replace"))
+    if found is None:
+        return f"Unsupported file format: upload an {ALLOWED_FORMATS_TEXT} video."
+    return unsupported_format_message(found.group(1))
+
+
+def demuxer_of(path: Path, *, timeout: float = 60) -> str:
+    """The allowed demuxer that reads `path`; ProbeError with the one-line reason otherwise."""
+    argv = [FFPROBE, "-v", "error", *input_args(path, None), "-show_entries", "format=format_name"]
+    argv += ["-of", "default=noprint_wrappers=1:nokey=1"]
+    log_command(argv)
+    try:
+        result = subprocess.run(argv, capture_output=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        raise ProbeError("The file could not be read in time: it is not a usable video.") from None
+    stderr = result.stderr.decode("utf-8", "replace")
+    if result.returncode != 0:
+        if "not on whitelist" in stderr:
+            raise ProbeError(_refused_format(path, timeout))
+        raise ProbeError("The file is not a video we can read (it is damaged or in an unknown format).")
+    name = result.stdout.decode("utf-8", "replace").strip()
+    if name not in ALLOWED_FORMATS:
+        raise ProbeError(unsupported_format_message(name))
+    return ALLOWED_FORMATS[name]
+
+
 def probe(path: Path, *, timeout: float = 60) -> Probe:
-    """Read what the content is (never the name or declared type); raise ProbeError with a reason."""
-    argv = [FFPROBE, "-v", "error", "-show_streams", "-show_format", "-of", "json", str(path)]
+    """Read what the content is (never the name or declared type); raise ProbeError with a reason.
+    The duration is measured from the packets' timestamps, never taken from the header."""
+    argv = [FFPROBE, "-v", "error", *input_args(path, None), "-show_streams", "-show_format", "-of", "json"]
     log_command(argv)
     try:
         result = subprocess.run(argv, capture_output=True, timeout=timeout, check=False)
@@ -67,6 +150,8 @@ def probe(path: Path, *, timeout: float = 60) -> Probe:
         raise ProbeError("The file could not be read in time: it is not a usable video.") from None
     if result.returncode != 0:
         stderr = result.stderr.decode("utf-8", "replace").lower()
+        if "not on whitelist" in stderr:
+            raise ProbeError(_refused_format(path, timeout))
         if "moov atom not found" in stderr or "partial file" in stderr:
             raise ProbeError("The file is incomplete: it was cut off before the end (damaged or incomplete).")
         raise ProbeError("The file is not a video we can read (it is damaged or in an unknown format).")
@@ -76,10 +161,10 @@ def probe(path: Path, *, timeout: float = 60) -> Probe:
         raise ProbeError("The file is not a video we can read.") from None
     streams = info.get("streams") or []
     fmt = info.get("format") or {}
-    # Still images (PNG, JPEG) probe as one-frame "video" streams in image2 / *_pipe demuxers.
     format_name = fmt.get("format_name", "")
-    if format_name.startswith("image2") or format_name.endswith("_pipe") or format_name in {"gif", "tty"}:
-        raise ProbeError("The file is an image or text, not a video.")
+    demuxer = ALLOWED_FORMATS.get(format_name)
+    if demuxer is None:
+        raise ProbeError(unsupported_format_message(format_name))
     video = next(
         (s for s in streams if s.get("codec_type") == "video" and not (s.get("disposition") or {}).get("attached_pic")),
         None,
@@ -89,22 +174,90 @@ def probe(path: Path, *, timeout: float = 60) -> Probe:
     width, height = int(video.get("width") or 0), int(video.get("height") or 0)
     if width <= 0 or height <= 0:
         raise ProbeError("The video track has no picture size: the file is damaged.")
-    duration = _duration(video, fmt)
-    if duration is None or duration <= 0:
+    audio = {int(s["index"]) for s in streams if s.get("codec_type") == "audio" and "index" in s}
+    video_index = int(video.get("index", 0))
+    start, ends = _packet_extent(path, demuxer, {video_index} | audio, timeout=timeout)
+    if video_index not in ends or max(ends.values()) - start <= 0:
         raise ProbeError("The video's duration cannot be read: the file is damaged or incomplete.")
     rotation = _rotation(video)
     if rotation in (90, 270):
         width, height = height, width
-    has_audio = any(s.get("codec_type") == "audio" for s in streams)
     return Probe(
-        duration=duration,
+        duration=round(max(ends.values()) - start, 6),
         width=width,
         height=height,
         rotation=rotation,
-        has_audio=has_audio,
+        has_audio=bool(audio),
         video_codec=video.get("codec_name", ""),
-        video_end=_duration(video, {}) or duration,
+        demuxer=demuxer,
+        video_end=round(ends[video_index] - start, 6),
     )
+
+
+def _packet_extent(path: Path, demuxer: str, streams: set[int], *, timeout: float) -> tuple[float, dict[int, float]]:
+    """Demux every packet (no decoding) and return the earliest timestamp and, per stream of
+    `streams`, where its last packet ends: the real playing time, whatever the header declares.
+    The listing is read as it streams, so a file of millions of tiny packets costs time (bounded by
+    `timeout`), never memory."""
+    argv = [FFPROBE, "-v", "error", *input_args(path, demuxer)]
+    argv += ["-show_entries", "packet=stream_index,pts_time,dts_time,duration_time", "-of", "csv=p=0"]
+    log_command(argv)
+    start = float("inf")
+    ends: dict[int, float] = {}
+    expired: list[bool] = []
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err)
+
+        def expire():
+            expired.append(True)
+            proc.kill()
+
+        timer = threading.Timer(timeout, expire)
+        timer.start()
+        try:
+            assert proc.stdout is not None
+            for raw in proc.stdout:
+                fields = raw.decode("ascii", "replace").strip().split(",")
+                if len(fields) < 4:
+                    continue
+                try:
+                    index = int(fields[0])
+                except ValueError:
+                    continue
+                if index not in streams:
+                    continue
+                at = _seconds(fields[1])
+                if at is None:
+                    at = _seconds(fields[2])
+                if at is None:
+                    continue
+                start = min(start, at)
+                end = at + (_seconds(fields[3]) or 0.0)
+                if end > ends.get(index, float("-inf")):
+                    ends[index] = end
+            returncode = proc.wait()
+        finally:
+            timer.cancel()
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        err.seek(0)
+        stderr = err.read(LOG_TAIL_CHARS).decode("utf-8", "replace").lower()
+    if expired:
+        raise ProbeError("The file could not be read in time: it is not a usable video.")
+    if "partial file" in stderr:
+        raise ProbeError("The file is incomplete: it was cut off before the end (damaged or incomplete).")
+    if returncode != 0:
+        raise ProbeError("The file is not a video we can read (it is damaged or in an unknown format).")
+    return start, ends
+
+
+def _seconds(raw: str) -> float | None:
+    try:
+        value = float(raw)
+    except ValueError:  # "N/A"
+        return None
+    return value if value == value and abs(value) != float("inf") else None
 
 
 def check_decodes(path: Path, info: Probe, *, timeout: float = 60) -> None:
@@ -119,7 +272,7 @@ def check_decodes(path: Path, info: Probe, *, timeout: float = 60) -> None:
         "-ss",
         f"{max(0.0, (info.video_end or info.duration) - 0.25):.3f}",
     ]
-    argv += ["-i", str(path), "-map", "0:v:0", "-frames:v", "1", "-f", "framemd5", "-"]
+    argv += [*input_args(path, info.demuxer), "-map", "0:v:0", "-frames:v", "1", "-f", "framemd5", "-"]
     log_command(argv)
     try:
         result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
@@ -128,17 +281,6 @@ def check_decodes(path: Path, info: Probe, *, timeout: float = 60) -> None:
     frames = [line for line in result.stdout.splitlines() if line and not line.startswith("#")]
     if result.returncode != 0 or not frames:
         raise ProbeError("The video cannot be decoded to its end: the file is damaged or incomplete.")
-
-
-def _duration(stream: dict, fmt: dict) -> float | None:
-    for raw in (fmt.get("duration"), stream.get("duration")):
-        try:
-            value = float(raw)
-        except (TypeError, ValueError):
-            continue
-        if value > 0:
-            return value
-    return None
 
 
 def _rotation(stream: dict) -> int:
@@ -173,7 +315,7 @@ def transcode_command(
     """H.264 high/yuv420p + AAC in MP4 with the moov atom first. ffmpeg applies the rotation
     metadata itself (autorotate), so the scale works on displayed sizes and portrait stays portrait."""
     width, height = scaled_size(info.width, info.height, RENDITION_SHORT_SIDE[rendition])
-    argv = _base(threads) + ["-progress", "pipe:1", "-stats_period", "0.5", "-i", str(source)]
+    argv = _base(threads) + ["-progress", "pipe:1", "-stats_period", "0.5", *input_args(source, info.demuxer)]
     argv += ["-map", "0:v:0", "-vf", f"scale={width}:{height}:flags=bicubic,setsar=1,format=yuv420p"]
     argv += ["-c:v", "libx264", "-preset", preset, "-crf", RENDITION_CRF[rendition], "-profile:v", "high"]
     argv += ["-pix_fmt", "yuv420p", "-maxrate", "4M" if rendition == "720p" else "1200k", "-bufsize", "8M"]
@@ -185,15 +327,15 @@ def transcode_command(
     return argv
 
 
-def poster_command(*, source: Path, output: Path, seconds: float, threads: int = 0) -> list[str]:
-    argv = _base(threads) + ["-ss", f"{max(0.0, seconds):.3f}", "-i", str(source), "-frames:v", "1"]
+def poster_command(*, source: Path, output: Path, seconds: float, demuxer: str, threads: int = 0) -> list[str]:
+    argv = _base(threads) + ["-ss", f"{max(0.0, seconds):.3f}", *input_args(source, demuxer), "-frames:v", "1"]
     return argv + ["-q:v", "3", "-f", "image2", "-c:v", "mjpeg", str(output)]
 
 
 def preview_command(*, source: Path, output: Path, info: Probe, threads: int = 0) -> list[str]:
     """A few muted seconds at grid-thumbnail size, for hover previews."""
     width, height = scaled_size(info.width, info.height, PREVIEW_SHORT_SIDE)
-    argv = _base(threads) + ["-i", str(source), "-t", str(PREVIEW_SECONDS), "-map", "0:v:0", "-an"]
+    argv = _base(threads) + [*input_args(source, info.demuxer), "-t", str(PREVIEW_SECONDS), "-map", "0:v:0", "-an"]
     argv += ["-vf", f"scale={width}:{height},setsar=1,fps=15,format=yuv420p", "-c:v", "libx264"]
     argv += ["-preset", "veryfast", "-crf", "30", "-profile:v", "high", "-pix_fmt", "yuv420p"]
     return argv + ["-map_metadata", "-1", "-movflags", "+faststart", "-f", "mp4", str(output)]

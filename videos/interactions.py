@@ -274,6 +274,12 @@ def share_record(*, user, session_key: str, video: Video, slot: str = "") -> int
 
 def not_interested_mark(*, user, video: Video, slot: str = "", session_key: str = "") -> None:
     _require_actor(user)
+    video_hide_from_feed(user=user, video=video, slot=slot, session_key=session_key)
+
+
+def video_hide_from_feed(*, user, video: Video, slot: str = "", session_key: str = "") -> None:
+    """The video never shows in this person's feed again (they said "not interested", or
+    reported it); recorded once, as a negative signal for the recommender."""
     try:
         with transaction.atomic():
             NotInterested.objects.create(user=user, video=video)

@@ -471,7 +471,13 @@ def _make_poster(video: Video, seconds: float) -> None:
     partial = media_dir(video) / "poster.jpg.part"
     try:
         ffmpeg.run(
-            ffmpeg.poster_command(source=source, output=partial, seconds=seconds, threads=settings.FFMPEG_THREADS),
+            ffmpeg.poster_command(
+                source=source,
+                output=partial,
+                seconds=seconds,
+                demuxer=ffmpeg.RENDITION_DEMUXER,
+                threads=settings.FFMPEG_THREADS,
+            ),
             timeout=120,
         )
         if not partial.is_file() or partial.stat().st_size == 0:
@@ -490,6 +496,7 @@ def _make_preview(video: Video) -> None:
         rotation=0,
         has_audio=False,
         video_codec="h264",
+        demuxer=ffmpeg.RENDITION_DEMUXER,
     )
     partial = media_dir(video) / "preview.mp4.part"
     try:

@@ -6,13 +6,11 @@ app_name = "videos"
 
 urlpatterns = [
     # Viewer pages (videos/views.py)
-    path("", views.feed, name="feed"),
     path("search/", views.search, name="search"),
     path("inbox/", views.notifications, name="notifications"),
     path("inbox/badge/", views.notification_badge, name="notification_badge"),
     path("@<str:username>/", views.profile, name="profile"),
     path("v/<str:public_id>/", views.watch, name="watch"),
-    path("feed/more/", views.feed_more, name="feed_more"),
     path("following/", views.following, name="following"),
     path("history/", views.history, name="history"),
     path("c/<slug:slug>/", views.category, name="category"),

@@ -2,28 +2,22 @@
 view serves both the full page and its HTMX fragment."""
 
 from csp.decorators import csp_exempt
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import services as account_services
 from accounts.models import User
-from recommendations.selectors import feed_for_viewer
-from tiktok.prepared import Prepared
 from tiktok.sessions import session_dropped_if_refused, session_key_started
 from videos import interactions, selectors
+from videos.cards import cards_for, page_size
 from videos.cards import parts as card_parts
 from videos.models import Category, Comment, Video
 
 MAX_SEEN = 300
-
-
-def _page_size() -> int:
-    return int(getattr(settings, "FEED_PAGE_SIZE", 8))
 
 
 def _session_key(request) -> str:
@@ -44,76 +38,6 @@ def _back(request, default: str) -> HttpResponseRedirect:
     return HttpResponseRedirect(target)
 
 
-def _cards(request, videos, *, slots=None, reasons=None, categories=None, followed=None) -> list[dict]:
-    """One dict per card. `categories` (per position) and `followed` (creator ids) are passed
-    when the caller has them already; otherwise they come from the videos' prefetched
-    categories and one flags query."""
-    videos = list(videos)
-    flags = selectors.viewer_flags(user=request.user, videos=videos, followed=followed)
-    cards = []
-    for i, video in enumerate(videos):
-        cards.append(
-            {
-                "video": video,
-                "slot": (slots or {}).get(i, ""),
-                "reason": (reasons or {}).get(i, ""),
-                "categories": categories[i] if categories is not None else list(video.categories.all()),
-                "liked": video.pk in flags["liked"],
-                "favourited": video.pk in flags["favourited"],
-                "following": video.creator_id in flags["following"],
-            }
-        )
-    return cards
-
-
-# Every feed page after the first names the videos already shown (see tiktok.prepared).
-_seen_ids = Prepared(
-    lambda public_ids: Video.objects.filter(public_id__in=public_ids).values_list("pk"), public_ids=list
-)
-
-
-def _feed_page(request, seen_public_ids: list[str]):
-    exclude = {pk for (pk,) in _seen_ids.rows(public_ids=seen_public_ids)}
-    # feed_for_viewer leaves out creators blocked either way, the viewer's own videos and
-    # everything the viewer has seen or turned down.
-    # Reading a page never starts a session (crawlers and bots would write a row each); a
-    # signed-out viewer has one once the player sent an event.
-    session_key = request.session.session_key or ""
-    items = feed_for_viewer(user=request.user, session_key=session_key, exclude_ids=exclude, limit=_page_size())
-    videos = [item.video for item in items]
-    cards = _cards(
-        request,
-        videos,
-        slots={i: item.slot for i, item in enumerate(items)},
-        reasons={i: item.reason for i, item in enumerate(items)},
-        categories=[item.categories for item in items],
-        followed={item.video.creator_id for item in items if item.following},
-    )
-    seen = (seen_public_ids + [v.public_id for v in videos])[-MAX_SEEN:]
-    return cards, seen
-
-
-def _more_url(seen: list[str]) -> str:
-    return f"{reverse('videos:feed_more')}?{urlencode({'seen': ','.join(seen)})}"
-
-
-def _parse_seen(raw: str) -> list[str]:
-    return [p for p in raw.split(",") if 0 < len(p) <= 22][:MAX_SEEN]
-
-
-@require_GET
-def feed(request):
-    """The For You feed: the first page is in the HTML; later pages arrive via HTMX."""
-    cards, seen = _feed_page(request, [])
-    return render(request, "videos/feed.html", {"cards": cards, "next_url": _more_url(seen), "tab": "foryou"})
-
-
-@require_GET
-def feed_more(request):
-    cards, seen = _feed_page(request, _parse_seen(request.GET.get("seen", "")))
-    return render(request, "videos/feed.html#cards", {"cards": cards, "next_url": _more_url(seen), "more": True})
-
-
 @require_GET
 def following(request):
     if not request.user.is_authenticated:
@@ -122,9 +46,9 @@ def following(request):
         offset = max(0, min(int(request.GET.get("offset", 0)), 10_000))
     except ValueError:
         offset = 0
-    size = _page_size()
+    size = page_size()
     videos = selectors.following_videos(user=request.user, offset=offset, limit=size)
-    cards = _cards(request, videos, slots=dict.fromkeys(range(len(videos)), "following"))
+    cards = cards_for(request, videos, slots=dict.fromkeys(range(len(videos)), "following"))
     for card in cards:
         card["reason"] = "A creator you follow."
     context = {
@@ -142,7 +66,7 @@ def watch(request, public_id):
     video = selectors.video_for_actor(public_id=public_id, user=request.user)
     if video is None:
         raise Http404("No such video")
-    card = _cards(request, [video], slots={0: "watch"})[0]
+    card = cards_for(request, [video], slots={0: "watch"})[0]
     return render(
         request,
         "videos/watch.html",
@@ -226,7 +150,7 @@ def not_interested(request, public_id):
         user=request.user, video=video, slot=_slot(request), session_key=_session_key(request)
     )
     if not request.htmx:
-        return _back(request, reverse("videos:feed"))
+        return _back(request, reverse("recommendations:feed"))
     return HttpResponse(card_parts(request).hidden(video))
 
 

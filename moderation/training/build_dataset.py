@@ -2,7 +2,7 @@
 written examples: maps every source to the eight categories and assigns fixed splits.
 
 Run once by hand (the product never reads the reference folder):
-    python moderation/training/build_dataset.py /path/to/shared/data/moderation
+    python -m moderation.training.build_dataset /path/to/shared/data/moderation
 Writes data/{train,validation,heldout}.jsonl.gz next to this file. A label that a source does not
 speak to is left out of the row (unknown), so that head does not learn from it.
 """
@@ -16,8 +16,9 @@ import re
 import sys
 from pathlib import Path
 
+from moderation.categories import CATEGORIES
+
 HERE = Path(__file__).resolve().parent
-CATEGORIES = ["S", "H", "V", "HR", "SH", "S3", "H2", "V2"]
 ALL_NEG = dict.fromkeys(CATEGORIES, 0)
 SECOND_PERSON = re.compile(r"\b(you|u|ur|your|youre|you're|yours|yourself|ya)\b", re.I)
 MENTION = re.compile(r"@\w+:?")

@@ -52,8 +52,8 @@ TABLE = {
     "moderation:evidence_frame": row("GET", lambda s: [s["private"].public_id, "frame-0001.jpg"], *"DDDAA"),
     "recommendations:interests": row("GET", NONE, *"DAAAA"),
     "healthz": row("GET", NONE, *"AAAAA"),
-    "videos:feed": row("GET", NONE, *"AAAAA"),
-    "videos:feed_more": row("GET", NONE, *"AAAAA"),
+    "recommendations:feed": row("GET", NONE, *"AAAAA"),
+    "recommendations:feed_more": row("GET", NONE, *"AAAAA"),
     "videos:following": row("GET", NONE, *"AAAAA"),  # anonymous viewers get a sign-in prompt
     "videos:history": row("GET", NONE, *"DAAAA"),
     "videos:search": row("GET", NONE, *"AAAAA"),

@@ -1,10 +1,9 @@
 from collections import Counter
 
 import pytest
-from django.contrib.contenttypes.models import ContentType
 
 from accounts.models import Block
-from moderation.models import Report
+from moderation import reports
 from recommendations import ranking
 from recommendations.models import ViewerProfile
 from recommendations.selectors import feed_for_viewer
@@ -87,10 +86,8 @@ def test_excluded_videos_never_appear_and_a_session_never_repeats(world, make_us
     not_interested = videos[:5]
     NotInterested.objects.bulk_create([NotInterested(user=viewer, video=v) for v in not_interested])
     reported = videos[30:33]
-    ct = ContentType.objects.get_for_model(Video)
-    Report.objects.bulk_create(
-        [Report(reporter=viewer, content_type=ct, object_id=v.pk, category="H") for v in reported]
-    )
+    for video in reported:
+        reports.report_create(reporter=viewer, item=video, category="H")
     Block.objects.create(blocker=viewer, blocked=people[1])
     Block.objects.create(blocker=people[2], blocked=viewer)
     hidden = Video.objects.filter(pk=videos[60].pk)
