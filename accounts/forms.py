@@ -3,10 +3,12 @@
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 
 from accounts.models import User
 from accounts.services import avatar_change_allowed, avatar_process
+from tiktok.ratelimit import ThrottledLoginMixin
 
 
 class SignUpForm(forms.Form):
@@ -50,6 +52,10 @@ class SignUpForm(forms.Form):
             except ValidationError as exc:
                 self.add_error("password1", exc)
         return cleaned
+
+
+class LoginForm(ThrottledLoginMixin, AuthenticationForm):
+    """Django's log-in form behind the log-in lockout (tiktok.ratelimit), as the admin's is."""
 
 
 class ProfileForm(forms.Form):

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts import privacy
-from accounts.forms import ProfileForm, SignUpForm
+from accounts.forms import LoginForm, ProfileForm, SignUpForm
 from accounts.services import profile_update, user_sign_up
 from accounts.signals import signed_in
 from tiktok import ratelimit
@@ -35,7 +35,7 @@ def signup(request):
         return redirect("/")
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and not ratelimit.hit(
-        "signup", ratelimit.client_ip(request), limit=settings.SIGNUPS_PER_HOUR_PER_IP, window=3600
+        "signup", ratelimit.client_key(request), limit=settings.SIGNUPS_PER_HOUR_PER_IP, window=3600
     ):
         messages.error(request, "Too many sign-ups from your network. Please try again later.")
         return render(
@@ -76,26 +76,15 @@ def profile_edit(request):
 
 
 class LoginView(auth_views.LoginView):
-    """Django's log-in, with a lockout after repeated failures per username and per address."""
+    """Django's log-in through the log-in lockout (LoginForm); a locked-out attempt gets 429."""
 
     template_name = "accounts/login.html"
+    form_class = LoginForm
 
-    def post(self, request, *args, **kwargs):
-        username = (request.POST.get("username") or "").strip().lower()
-        window = settings.LOGIN_LOCKOUT_SECONDS
-        idents = [("login-user", username), ("login-ip", ratelimit.client_ip(request))]
-        limit = settings.LOGIN_MAX_FAILURES
-        if any(ratelimit.count(scope, ident, window=window) >= limit for scope, ident in idents):
-            form = self.get_form()
-            form.is_bound = False
-            form.errors.clear()
-            return self.render_to_response(self.get_context_data(form=form, locked=True), status=429)
-        response = super().post(request, *args, **kwargs)
-        if response.status_code == 200:  # the form re-rendered: a failed attempt
-            for scope, ident in idents:
-                ratelimit.hit(scope, ident, limit=limit, window=window)
-        else:
-            ratelimit.reset("login-user", username, window=window)
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.locked:
+            response.status_code = 429
         return response
 
     def form_valid(self, form):

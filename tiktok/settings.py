@@ -1,6 +1,8 @@
 """All configuration, read once from the environment (see the README's configuration table)."""
 
+import ipaddress
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -151,6 +153,29 @@ MINIMUM_AGE = envint("MINIMUM_AGE", 13, minimum=0)
 LOGIN_MAX_FAILURES = envint("LOGIN_MAX_FAILURES", 5, minimum=1)
 LOGIN_LOCKOUT_SECONDS = envint("LOGIN_LOCKOUT_SECONDS", 900, minimum=1)
 SIGNUPS_PER_HOUR_PER_IP = envint("SIGNUPS_PER_HOUR_PER_IP", 10, minimum=1)
+# The address those limits count is the connection's own (REMOTE_ADDR), unless the connection
+# comes from one of TRUSTED_PROXIES (addresses or CIDR ranges; "unix" for a Unix socket) and
+# TRUSTED_PROXY_HEADER names the header that proxy sets, e.g. X-Real-IP from nginx's
+# `proxy_set_header X-Real-IP $remote_addr;`. Anyone can send that header: it is believed only
+# from those proxies.
+TRUSTED_PROXY_HEADER = envstr("TRUSTED_PROXY_HEADER", "").strip()
+TRUSTED_PROXIES = envlist("TRUSTED_PROXIES", [])
+if TRUSTED_PROXY_HEADER and not re.fullmatch(r"[A-Za-z0-9-]+", TRUSTED_PROXY_HEADER):
+    raise ImproperlyConfigured(
+        f"TRUSTED_PROXY_HEADER must be a header name like X-Real-IP, got {TRUSTED_PROXY_HEADER!r}"
+    )
+if TRUSTED_PROXY_HEADER and not TRUSTED_PROXIES:
+    raise ImproperlyConfigured(
+        "TRUSTED_PROXY_HEADER is set but TRUSTED_PROXIES is empty: the header would never be believed"
+    )
+for _proxy in TRUSTED_PROXIES:
+    if _proxy != "unix":
+        try:
+            ipaddress.ip_network(_proxy, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"TRUSTED_PROXIES must be addresses or CIDR ranges separated by commas, got {_proxy!r}"
+            ) from None
 # Staff confirm a one-time code (TOTP) before the admin opens; on by default wherever HTTPS is.
 STAFF_2FA = envbool("STAFF_2FA", HTTPS)
 AVATAR_MAX_BYTES = envint("AVATAR_MAX_BYTES", 5 * 1024 * 1024, minimum=1)

@@ -2,6 +2,7 @@
 
 Seeded (derandomized) and capped per endpoint, so CI time stays bounded."""
 
+import ipaddress
 import struct
 import zlib
 
@@ -9,11 +10,13 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import RequestFactory, override_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.services import avatar_process
 from tests.factories import ready_video
+from tiktok import ratelimit
 from videos.views_media import parse_range
 
 pytestmark = pytest.mark.django_db
@@ -73,6 +76,44 @@ def test_login_never_fails_with_a_server_error(client, username, password, next_
     assert response.status_code < 500
     location = response.headers.get("Location", "")
     assert "://" not in location or location.startswith("http://testserver")
+
+
+@CAPPED
+@given(username=nasty_text, password=nasty_text, otp=nasty_text)
+def test_the_admin_login_never_fails_with_a_server_error(client, username, password, otp):
+    response = client.post("/admin/login/?next=/admin/", {"username": username, "password": password, "otp_token": otp})
+    assert response.status_code < 500
+    assert "_auth_user_id" not in client.session
+
+
+_addresses = st.one_of(st.ip_addresses().map(str), nasty_text)
+
+
+@CAPPED
+@given(remote=_addresses, claimed=_addresses)
+def test_the_counted_address_comes_from_a_header_only_when_a_trusted_proxy_sent_it(remote, claimed):
+    request = RequestFactory().get("/", REMOTE_ADDR=remote, HTTP_X_REAL_IP=claimed)
+    with override_settings(TRUSTED_PROXY_HEADER="X-Real-IP", TRUSTED_PROXIES=["10.0.0.0/8", "::1"]):
+        counted = ratelimit.client_ip(request)
+        key = ratelimit.client_key(request)
+
+    def address(text):
+        try:
+            return ipaddress.ip_address(text)
+        except ValueError:
+            return None
+
+    sender = address(remote)
+    if sender is not None and sender.version == 6 and sender.ipv4_mapped is not None:
+        sender = sender.ipv4_mapped  # ::ffff:10.1.2.3 is the IPv4 peer 10.1.2.3
+    trusted = sender is not None and (sender in ipaddress.ip_network("10.0.0.0/8") or str(sender) == "::1")
+    if trusted and address(claimed.strip()) is not None:
+        assert counted == str(address(claimed.strip()))
+    else:
+        assert counted == remote
+    assert "\n" not in key and len(key) <= 64
+    if address(counted) is not None and address(counted).version == 6 and address(counted).ipv4_mapped is None:
+        assert key == str(ipaddress.ip_network(f"{counted}/64", strict=False))
 
 
 @CAPPED
