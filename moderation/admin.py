@@ -189,11 +189,26 @@ class CommentReviewAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
-        return False
+        # "Delete" removes the comment from the site as a moderator's rejection (delete_model):
+        # the row stays, with its decision, strike and notice, like every human decision.
+        return request.user.has_perm("moderation.change_commentreview")
 
     def has_change_permission(self, request, obj=None):
         # Moderators act through the actions; the fields themselves are never edited.
         return request.user.has_perm("moderation.change_commentreview") and obj is None
+
+    def delete_model(self, request, obj):
+        decisions.comment_decide(
+            comment=obj, outcome=ModerationDecision.Outcome.REJECTED, actor=request.user, note="Removed by a moderator."
+        )
+
+    def delete_queryset(self, request, queryset):
+        decisions.comments_decide(
+            comments=list(queryset.select_related("author", "video")),
+            outcome=ModerationDecision.Outcome.REJECTED,
+            actor=request.user,
+            note="Removed by a moderator.",
+        )
 
     def _decide(self, request, queryset, outcome):
         note = (request.POST.get("note") or "").strip()

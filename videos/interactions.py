@@ -248,10 +248,11 @@ def comment_post(*, user, video: Video, text: str, parent_id=None, slot: str = "
 
 
 def comment_delete(*, user, comment: Comment) -> None:
-    """Authors delete their own comments; creators any on their videos; staff any."""
+    """Authors delete their own comments and creators any on their videos. Moderators remove
+    others' comments in the admin's comment queue, where the removal is a recorded decision."""
     _require_actor(user)
     video = comment.video
-    if user.pk not in (comment.author_id, video.creator_id) and not user.is_staff:
+    if user.pk not in (comment.author_id, video.creator_id):
         raise Refused("You can only delete your own comments or comments on your videos.", status=403)
     with transaction.atomic():
         comment.delete()
