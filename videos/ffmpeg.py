@@ -246,7 +246,8 @@ def _packet_extent(path: Path, demuxer: str, streams: set[int], *, timeout: floa
     if expired:
         raise ProbeError("The file could not be read in time: it is not a usable video.")
     if "partial file" in stderr:
-        raise ProbeError("The file is incomplete: it was cut off before the end (damaged or incomplete).")
+        # The header lists packets the file does not hold: cut off (the header itself was whole).
+        raise ProbeError("The video cannot be decoded to its end: the file is damaged or incomplete.")
     if returncode != 0:
         raise ProbeError("The file is not a video we can read (it is damaged or in an unknown format).")
     return start, ends
