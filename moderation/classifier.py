@@ -65,7 +65,7 @@ def foreign_script(text: str) -> bool:
 def encoder_dir() -> Path:
     from django.conf import settings
 
-    configured = getattr(settings, "COMMENT_ENCODER_DIR", "")
+    configured = settings.COMMENT_ENCODER_DIR
     if configured:
         return Path(configured)
     try:
@@ -298,8 +298,8 @@ def get_encoder() -> Encoder:
 
             _encoder = Encoder(
                 encoder_dir(),
-                backend=getattr(settings, "COMMENT_ENCODER_BACKEND", "onnx-int8"),
-                threads=getattr(settings, "COMMENT_ENCODER_THREADS", None) or 2,
+                backend=settings.COMMENT_ENCODER_BACKEND,
+                threads=settings.COMMENT_ENCODER_THREADS,
                 cache_dir=Path(settings.MODEL_ROOT) / "encoders",
             )
         return _encoder

@@ -36,7 +36,7 @@ def rescore_held_comments(limit: int = 2000) -> int:
 
 def rescore_recent_comments(version: str = "", days: int | None = None) -> int:
     """After a classifier version is activated: re-check the comments of the last few days."""
-    days = days if days is not None else getattr(settings, "COMMENT_RESCORE_DAYS", 3)
+    days = days if days is not None else settings.COMMENT_RESCORE_DAYS
     since = timezone.now() - timedelta(days=days)
     ids = list(
         Comment.objects.filter(created_at__gte=since)

@@ -185,6 +185,10 @@ AVATAR_MAX_PIXELS = envint("AVATAR_MAX_PIXELS", 4096 * 4096, minimum=1)
 # Avatar uploads per account per hour (every upload counts, accepted or not: each costs a decode).
 AVATAR_CHANGES_PER_HOUR = envint("AVATAR_CHANGES_PER_HOUR", 10, minimum=1)
 AVATAR_SIZE = 256
+# A person may ask for a copy of their data once per this many hours (0: no limit); the zip is
+# built in the background and removed this many days after it was asked for.
+DATA_EXPORT_INTERVAL_HOURS = envint("DATA_EXPORT_INTERVAL_HOURS", 24, minimum=0)
+DATA_EXPORT_KEEP_DAYS = envint("DATA_EXPORT_KEEP_DAYS", 7, minimum=1)
 
 # --- I18N -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -243,6 +247,11 @@ FFMPEG_STALL_SECONDS = envint("FFMPEG_STALL_SECONDS", 120, minimum=1)
 
 # --- Models and AI --------------------------------------------------------------------------
 COMMENT_ENCODER_DIR = envstr("COMMENT_ENCODER_DIR", "")
+# How the comment encoder runs: "onnx-int8" (the shipped default), "onnx" or "torch"; threads per process.
+COMMENT_ENCODER_BACKEND = envstr("COMMENT_ENCODER_BACKEND", "onnx-int8")
+COMMENT_ENCODER_THREADS = envint("COMMENT_ENCODER_THREADS", 2, minimum=1)
+# After a new comment classifier is activated, comments of this many days are checked again.
+COMMENT_RESCORE_DAYS = envint("COMMENT_RESCORE_DAYS", 3, minimum=0)
 WHISPER_MODEL_DIR = envstr("WHISPER_MODEL_DIR", "")
 GEMINI_API_KEY = envstr("GEMINI_API_KEY", "")
 GEMINI_MODEL = envstr("GEMINI_MODEL", "gemini-2.5-flash")

@@ -28,11 +28,6 @@ log = logging.getLogger(__name__)
 COMMENT_MAX_CHARS = 2000
 
 
-def _setting(name: str, default: int) -> int:
-    # Per viewer, per minute, in the shared cache; the player sends a few events per video.
-    return int(getattr(settings, name, default))
-
-
 # Events the player may send; the others are recorded by the action that causes them.
 CLIENT_EVENT_KINDS = {"impression", "play", "watch", "skip", "replay"}
 SLOTS = {"", "ranked", "explore", "trending", "following", "watch", "profile", "search"}
@@ -225,7 +220,7 @@ def comment_post(*, user, video: Video, text: str, parent_id=None, slot: str = "
         raise Refused("Write something first.")
     if len(text) > COMMENT_MAX_CHARS:
         raise Refused(f"A comment can be at most {COMMENT_MAX_CHARS:,} characters ({len(text):,} given).")
-    if rate_limit_hit(key=f"comment:{user.pk}", limit=_setting("COMMENT_RATE_PER_MINUTE", 20), window_s=60):
+    if rate_limit_hit(key=f"comment:{user.pk}", limit=settings.COMMENT_RATE_PER_MINUTE, window_s=60):
         raise Refused("You are commenting too fast; wait a minute.", status=429)
     parent = None
     if parent_id not in (None, ""):
@@ -373,7 +368,7 @@ def events_record(*, user, session_key: str, public_id: str, kind: str, watch_se
     seconds = _number(watch_seconds, "watch_seconds")
     ratio = _number(completion, "completion")
     key = viewer_key(user=user, session_key=session_key)
-    if rate_limit_hit(key=f"events:{key}", limit=_setting("EVENTS_RATE_PER_MINUTE", 240), window_s=60):
+    if rate_limit_hit(key=f"events:{key}", limit=settings.EVENTS_RATE_PER_MINUTE, window_s=60):
         raise Refused("Too many events; slow down.", status=429)
     # One query: the few columns needed, and whether a block stands between viewer and creator.
     found = _event_video.rows(public_id=str(public_id)[:40], user_id=user.pk if user and user.is_authenticated else 0)
