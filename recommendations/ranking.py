@@ -4,6 +4,7 @@ as a named baseline). No database here: the feed, the nightly job and the offlin
 all call these same functions."""
 
 import numpy as np
+import scipy.sparse as sp
 
 RECENT_CAP = 50  # anchors kept in a profile
 CATEGORY_CAP = 30
@@ -130,8 +131,6 @@ def neighbour_scores(anchor_pos, anchor_w, indptr, indices, sims):
 
 def category_matrix(candidate_categories: list, category_ids: np.ndarray, idf: np.ndarray):
     """Rows: each candidate's IDF-weighted, L2-normalised category vector (sparse)."""
-    import scipy.sparse as sp
-
     n = len(candidate_categories)
     rows = np.fromiter((i for i, cats in enumerate(candidate_categories) for _ in cats), dtype=np.int64)
     cats = np.fromiter((c for cats in candidate_categories for c in cats), dtype=np.int64, count=len(rows))

@@ -15,15 +15,17 @@ import scipy.sparse as sp
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from recommendations import ranking, training
 from recommendations.models import RecommenderSettings, VideoContent, ViewerProfile
+from tiktok.gemini import client as gemini_client
 from tiktok.memo import ProcessMemo
+from tiktok.models import ModelVersion
 from tiktok.prepared import Prepared, row_update
-from videos.models import Video, VideoView
-from videos.selectors import category_pairs
+from videos.models import Category, EngagementEvent, Video, VideoView
+from videos.selectors import category_pairs, listable_videos
 
 log = logging.getLogger(__name__)
 KIND_CODES = ["watch", "replay", "like", "unlike", "comment", "share", "favourite", "follow", "skip", "not_interested"]
@@ -83,10 +85,6 @@ def content_refresh(*, video) -> bool:
 def content_refresh_stale(*, limit: int = TEXT_NEIGHBOUR_VIDEOS) -> int:
     """Content terms, in bulk, for the newest listable videos that have none or were edited
     since; unchanged videos are not touched. Returns the number of rows written."""
-    from django.db.models import Q
-
-    from videos.selectors import listable_videos
-
     rows = list(
         listable_videos()
         .filter(Q(rec_content__isnull=True) | Q(updated_at__gt=F("rec_content__updated_at")))
@@ -240,8 +238,6 @@ def profile_adopt_session(*, user, session_key: str) -> bool:
 
 def profile_set_interests(*, user, category_ids) -> ViewerProfile:
     """A new viewer's picked interests seed the profile's category weights."""
-    from videos.models import Category
-
     valid = list(Category.objects.filter(pk__in=category_ids, active=True).values_list("pk", flat=True))
     with transaction.atomic():
         profile, _ = ViewerProfile.objects.select_for_update().get_or_create(user=user)
@@ -279,9 +275,6 @@ def _fetch_arrays(sql: str, params, dtypes, chunk: int = 500_000) -> list[np.nda
 def load_training_data(*, now, params: dict, horizon_days: float | None):
     """Catalogue (listable video ids), categories and decayed event weights, read with plain
     cursors into numpy arrays: the ORM's per-row objects would dominate at millions of rows."""
-    from videos.models import EngagementEvent, Video
-    from videos.selectors import listable_videos
-
     sql, qparams = (
         listable_videos().values_list("id", "creator_id", "impression_count").order_by("id").query.sql_with_params()
     )
@@ -342,8 +335,6 @@ def load_training_data(*, now, params: dict, horizon_days: float | None):
 def recommender_train(*, now=None, activate: bool = True, version: str | None = None, horizon_days: float | None = -1):
     """Train on engagement up to `now`, write the artifact under MODEL_ROOT and record a
     ModelVersion with its metrics and the settings it was trained with."""
-    from tiktok.models import ModelVersion
-
     now = now or timezone.now()
     params = settings_params()
     started = time.monotonic()
@@ -425,8 +416,6 @@ def preferences_analyze(*, now=None, use_gemini: bool | None = None) -> int:
     """Each active viewer's top 1–3 categories from weighted, decayed engagement (the profile's
     category weights); Gemini may propose them when configured, validated against the category
     list, falling back to the local result. Returns the number of profiles updated."""
-    from videos.models import Category
-
     names = dict(Category.objects.filter(active=True).values_list("pk", "name"))
     api_key = getattr(settings, "GEMINI_API_KEY", "") or ""
     use_gemini = bool(api_key) if use_gemini is None else use_gemini
@@ -451,9 +440,9 @@ def _gemini_top_categories(profile, names: dict, api_key: str) -> list[int]:
     """Ask Gemini for 1–3 categories through structured output; anything not in the category
     list is dropped. Returns [] on any failure (the caller falls back to the local result)."""
     try:
-        from google.genai import types
-
-        from tiktok.gemini import client as gemini_client
+        # google-genai: ~0.5 s to import (python -X importtime); this module is loaded by every web
+        # worker, and only the nightly preferences job with Gemini configured needs it.
+        from google.genai import types  # noqa: PLC0415
 
         weights = {names[int(k)]: round(v, 2) for k, v in profile.category_weights.items() if int(k) in names}
         client = gemini_client()  # kept in a name: the client closes its connection when collected

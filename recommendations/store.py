@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 
+from tiktok.models import ModelVersion
+
 log = logging.getLogger(__name__)
 CHECK_EVERY_S = 10.0
 
@@ -46,8 +48,6 @@ def active_model() -> Model | None:
     now = time.monotonic()
     if now - _state["checked"] < CHECK_EVERY_S:
         return _state["model"]
-    from tiktok.models import ModelVersion
-
     row = (
         ModelVersion.objects.filter(kind="recommender", active=True)
         .order_by("-activated_at", "-id")

@@ -81,7 +81,9 @@ def co_engagement_neighbours(pair_users, pair_items, n_users, n_items, k: int):
 
 def text_neighbours(docs: list[str], k: int = 20):
     """Sparse TF-IDF cosine over content terms, top-k per document, in blocks."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    # scikit-learn: ~0.8 s to import on top of numpy/scipy (python -X importtime); this module is
+    # loaded by every web worker through recommendations.services, and only nightly training uses it.
+    from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: PLC0415
 
     n = len(docs)
     if n == 0 or not any(docs):

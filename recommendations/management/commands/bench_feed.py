@@ -15,8 +15,18 @@ from itertools import repeat
 from pathlib import Path
 
 import numpy as np
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+from django.test import Client, override_settings
+from django.test.utils import setup_test_environment
+from django.utils import timezone
+
+from accounts.models import Follow, User
+from recommendations import services, store
+from recommendations.selectors import feed_for_viewer
+from videos.models import Category, EngagementEvent, Video
 
 STAGE = "RECOMMENDER_BENCH_STAGE"
 MANAGE = Path(__file__).resolve().parents[3] / "manage.py"
@@ -58,17 +68,12 @@ class Command(BaseCommand):
                 raise CommandError("benchmark failed (see the messages above)")
 
     def train_stage(self):
-        from recommendations import services
-
         mv = services.recommender_train()
         peak_kb = _peak_rss_kb()
         log(f"training metrics: {mv.metrics}")
         print(f"peak_kb={peak_kb}")
 
     def run_stage(self, opts):
-        from django.conf import settings
-        from django.db import connection
-
         if not opts["database_url"]:
             assert "bench.sqlite3" in str(settings.DATABASES["default"]["NAME"]), "refusing to use a shared database"
         started = time.monotonic()
@@ -128,8 +133,6 @@ def _argv(opts) -> list[str]:
 def _indexes_deferred(*tables):
     """On SQLite, drop the tables' secondary indexes while bulk loading and rebuild them after:
     one sort per index instead of millions of random page updates."""
-    from django.db import connection
-
     if connection.vendor != "sqlite":
         yield
         return
@@ -153,8 +156,6 @@ def _indexes_deferred(*tables):
 
 
 def _insert(table: str, columns: list[str], rows, batch: int = 50_000):
-    from django.db import connection, transaction
-
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
     with transaction.atomic(), connection.cursor() as cursor:
         for start in range(0, len(rows), batch):
@@ -163,8 +164,6 @@ def _insert(table: str, columns: list[str], rows, batch: int = 50_000):
 
 def _template(model, **overrides):
     """Column names and database values of a default instance, for fast raw bulk inserts."""
-    from django.db import connection
-
     instance = model(**overrides)
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     return [f.column for f in fields], [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
@@ -179,12 +178,6 @@ def _zipf_weights(n: int, a: float, rng) -> np.ndarray:
 def build(n_videos: int, n_users: int, n_interactions: int, rng):
     """Users (some of them creators), videos with 1–2 categories and random text, follows, and
     engagement events whose users and videos follow power laws."""
-    from django.db import connection
-    from django.utils import timezone
-
-    from accounts.models import Follow, User
-    from videos.models import Category, EngagementEvent, Video
-
     now = timezone.now()
     t = time.monotonic()
     cats = list(Category.objects.values_list("pk", flat=True))
@@ -309,14 +302,6 @@ def _events(n_users, n_videos, n_interactions, now, rng) -> dict:
 def serve(n_requests: int, rng):
     """Feed pages through the real view at "/", each for a random signed-in viewer (sign-in is
     outside the timed part); returns (p50, p99) in milliseconds."""
-    from django.conf import settings
-    from django.db import connection
-    from django.test import Client, override_settings
-    from django.test.utils import setup_test_environment
-
-    from accounts.models import User
-    from recommendations import store
-
     setup_test_environment()
     # The benchmark measures the feed, not a collected static manifest.
     override_settings(
@@ -342,8 +327,6 @@ def serve(n_requests: int, rng):
             raise CommandError("the benchmark's viewer was not signed in; the figures would be the anonymous page")
         if response.status_code != 200:
             raise CommandError(f"feed answered {response.status_code}")
-    from recommendations.selectors import feed_for_viewer
-
     alone = []
     for _ in range(n_requests):
         viewer = User.objects.get(pk=users[rng.integers(len(users))][0])

@@ -12,8 +12,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+
+from accounts.models import User
+from recommendations import ranking, services, store
+from recommendations.selectors import DEFAULT_PRIORS
+from videos.models import Category, EngagementEvent, Video
 
 CHILD_FLAG = "RECOMMENDER_EVAL_CHILD"
 MANAGE = Path(__file__).resolve().parents[3] / "manage.py"
@@ -97,16 +103,12 @@ class Command(BaseCommand):
                 raise CommandError("evaluation failed (see the messages above)")
 
     def evaluate(self, data, validation, grid):
-        from django.conf import settings
-
         assert "eval.sqlite3" in str(settings.DATABASES["default"]["NAME"]), "refusing to evaluate in a shared database"
         started = time.monotonic()
         items, train, test = read_dataset(data, validation=validation)
         call_command("migrate", verbosity=0)
         world = build_world(items, train)
         log(f"built {len(world['video_of'])} videos, {world['events']} events in {time.monotonic() - started:.1f}s")
-        from recommendations import services, store
-
         mv = services.recommender_train(now=world["now"], horizon_days=None)
         store.forget()
         model = store.active_model()
@@ -137,9 +139,6 @@ GRID = {
 
 def build_world(items, train):
     """Categories, videos and engagement events in the temporary database, in bulk."""
-    from accounts.models import User
-    from videos.models import Category, EngagementEvent, Video
-
     has_time = any(r[3] is not None for r in train)
     base = datetime(2020, 1, 1, tzinfo=UTC)
     if has_time:
@@ -236,10 +235,6 @@ def evaluate_all(world, model, test, variants):
     """Rank every catalogue item for each held-out user: popularity, the original formula, and
     the platform's ranking function (same profile code as the live feed, no exploration, no
     per-creator cap)."""
-    from recommendations import ranking
-    from recommendations.selectors import DEFAULT_PRIORS
-    from videos.models import Video
-
     videos = list(Video.objects.order_by("pk"))
     vids = np.array([v.pk for v in videos], dtype=np.int64)
     index = {pk: i for i, pk in enumerate(vids)}
