@@ -35,10 +35,9 @@ class SignUpForm(forms.Form):
         return username
 
     def clean_email(self):
-        email = self.cleaned_data["email"].lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise ValidationError("An account with that e-mail already exists.")
-        return email
+        # Whether the address already has an account is not checked here: the answer would
+        # tell anyone which addresses are registered. The e-mail sent to it tells its owner.
+        return self.cleaned_data["email"].lower()
 
     def clean(self):
         cleaned = super().clean()

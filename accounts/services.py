@@ -74,9 +74,16 @@ def _screen_avatar(data: bytes) -> None:
 
 
 @transaction.atomic
-def user_sign_up(*, username: str, email: str, password: str, display_name: str = "") -> User:
+def user_sign_up(
+    *, username: str, email: str, password: str = "", password_hash: str = "", display_name: str = ""
+) -> User:
+    """Make an account; `password_hash` (make_password's) instead of `password` when the
+    password was hashed earlier (a sign-up waiting for its e-mailed link)."""
     user = User(username=username, email=email.lower(), display_name=display_name, age_confirmed_at=timezone.now())
-    user.set_password(password)
+    if password_hash:
+        user.password = password_hash
+    else:
+        user.set_password(password)
     user.full_clean(exclude=["password"])
     user.save()
     if display_name:

@@ -1,5 +1,6 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
+from django.views.generic import TemplateView
 
 from accounts import views
 
@@ -7,6 +8,19 @@ app_name = "accounts"
 
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
+    path(
+        "signup/sent/",
+        TemplateView.as_view(
+            template_name="accounts/message.html",
+            extra_context={
+                "title": "Check your e-mail",
+                "text": "We sent a link to finish signing up to the address you gave. It works once, within "
+                "24 hours. If nothing arrives, check the address and your spam folder.",
+            },
+        ),
+        name="signup_sent",
+    ),
+    path("signup/confirm/<str:token>/", views.signup_confirm, name="signup_confirm"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("profile/", views.profile_edit, name="profile_edit"),

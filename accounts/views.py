@@ -11,8 +11,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts import privacy
 from accounts.forms import LoginForm, ProfileForm, SignUpForm
-from accounts.services import profile_update, user_sign_up
+from accounts.services import profile_update
 from accounts.signals import signed_in
+from accounts.signups import LINK_GONE, SignupRefused, signup_complete, signup_pending, signup_request
 from tiktok import ratelimit
 
 
@@ -31,6 +32,8 @@ def _sign_in(request, user) -> None:
 
 
 def signup(request):
+    """Every valid sign-up gets the same answer ("check your e-mail"), whether or not its
+    address has an account; the account is made from the e-mailed link (accounts.signups)."""
     if request.user.is_authenticated:
         return redirect("/")
     form = SignUpForm(request.POST or None)
@@ -43,16 +46,38 @@ def signup(request):
         )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        user = user_sign_up(
-            username=data["username"],
-            email=data["email"],
-            password=data["password1"],
-            display_name=data["display_name"],
-        )
+        try:
+            signup_request(
+                request=request,
+                username=data["username"],
+                email=data["email"],
+                password=data["password1"],
+                display_name=data["display_name"],
+                next_url=_safe_next(request),
+            )
+        except SignupRefused as refused:
+            messages.error(request, refused.message)
+            context = {"form": form, "next": _safe_next(request, "")}
+            return render(request, "accounts/signup.html", context, status=refused.status)
+        return redirect("accounts:signup_sent")
+    return render(request, "accounts/signup.html", {"form": form, "next": _safe_next(request, "")})
+
+
+def signup_confirm(request, token):
+    """The e-mailed link: a page with one button (a GET, which mail scanners make, creates
+    nothing); the button makes the account and signs in."""
+    pending = signup_pending(token=token)
+    if request.method == "POST":
+        try:
+            user, next_url = signup_complete(token=token)
+        except SignupRefused as refused:
+            context = {"error": refused.message}
+            return render(request, "accounts/signup_confirm.html", context, status=refused.status)
         _sign_in(request, user)
         messages.success(request, "Welcome! Your account is ready.")
-        return redirect(_safe_next(request))
-    return render(request, "accounts/signup.html", {"form": form, "next": _safe_next(request, "")})
+        return redirect(next_url)
+    context = {"pending": pending, "error": "" if pending else LINK_GONE}
+    return render(request, "accounts/signup_confirm.html", context)
 
 
 @login_required

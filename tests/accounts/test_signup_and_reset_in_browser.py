@@ -1,4 +1,5 @@
-"""Acceptance: sign up, log out, reset the password from the e-mailed link, log in, edit the profile."""
+"""Acceptance: sign up (through the e-mailed link), log out, reset the password from the
+e-mailed link, log in, edit the profile."""
 
 import re
 
@@ -19,8 +20,14 @@ def test_a_person_signs_up_resets_the_password_and_edits_the_profile(live_server
     page.fill("#id_password2", "correct-horse-battery")
     page.check("#id_age_confirmed")
     page.click("main button[type=submit]")
+    page.wait_for_selector("text=Check your e-mail")
+    assert len(mail.outbox) == 1
+    confirm = re.search(r"https?://\S+(/accounts/signup/confirm/\S+/)", mail.outbox[0].body).group(1)
+    page.goto(f"{base}{confirm}")
+    page.click("main button[type=submit]")
     page.wait_for_url(f"{base}/")
     assert page.locator("text=Welcome! Your account is ready.").is_visible()
+    mail.outbox.clear()
 
     page.click("text=Log out")
     page.wait_for_selector("text=Log in")

@@ -36,6 +36,8 @@ NONE = lambda s: []  # noqa: E731
 
 TABLE = {
     "accounts:signup": row("GET", NONE, *"AAAAA"),
+    "accounts:signup_sent": row("GET", NONE, *"AAAAA"),
+    "accounts:signup_confirm": row("GET", lambda s: ["not-a-real-token"], *"AAAAA"),
     "accounts:login": row("GET", NONE, *"AAAAA"),
     "accounts:logout": row("POST", NONE, *"AAAAA"),
     "accounts:profile_edit": row("GET", NONE, *"DAAAA"),

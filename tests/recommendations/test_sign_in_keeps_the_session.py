@@ -1,7 +1,10 @@
 """What a viewer watched while signed out carries over when they log in or sign up: the
 session's profile is folded into the account's, and the videos they played stay seen."""
 
+import re
+
 import pytest
+from django.core import mail
 from django.core.cache import cache
 
 from accounts.models import User
@@ -47,7 +50,8 @@ def test_logging_in_keeps_what_the_browser_watched_signed_out(world, client, mak
     assert not any(f"/v/{v.public_id}/" in page for v in watched)
 
 
-def test_signing_up_starts_the_profile_from_the_session(world, client):
+def test_signing_up_starts_the_profile_from_the_session(world, client, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     cats, _people, _videos, by_cat = world
     target = cats[1]
     watch_signed_out(client, by_cat[target.pk][:3])
@@ -59,6 +63,9 @@ def test_signing_up_starts_the_profile_from_the_session(world, client):
         "age_confirmed": "on",
     }
     assert client.post("/accounts/signup/", data).status_code == 302
+    # The account is made when the e-mailed link is followed, in the same browser.
+    link = re.search(r"https?://testserver(/accounts/signup/confirm/\S+/)", mail.outbox[0].body).group(1)
+    assert client.post(link).status_code == 302
     user = User.objects.get(username="newcomer")
     assert profile_state(user_id=user.pk)["category_weights"][str(target.pk)] > 0
 
