@@ -88,18 +88,9 @@ def isolated_storage(settings, tmp_path):
 
 @pytest.fixture
 def make_user(db):
-    from accounts.models import User
+    from tests.factories import make_user as make  # noqa: PLC0415  (conftest loads before Django is set up)
 
-    counter = {"n": 0}
-
-    def _make(username=None, password="a-Str0ng-pass!", **extra):
-        counter["n"] += 1
-        username = username or f"user{counter['n']}"
-        return User.objects.create_user(
-            username=username, email=extra.pop("email", f"{username}@example.com"), password=password, **extra
-        )
-
-    return _make
+    return make
 
 
 @pytest.fixture(scope="session")

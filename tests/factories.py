@@ -1,6 +1,7 @@
 """Test data: users and listable videos with real, playable media made once per session by ffmpeg."""
 
 import functools
+import itertools
 import shutil
 import subprocess
 import tempfile
@@ -40,11 +41,16 @@ def _clip_dir() -> Path:
     return out
 
 
-def make_user(username: str, **extra):
+_user_numbers = itertools.count(1)
+
+
+def make_user(username: str | None = None, password: str = "a-Str0ng-pass!", **extra):
+    """The one way tests make an account (also the `make_user` fixture)."""
     from accounts.models import User
 
+    username = username or f"user{next(_user_numbers)}"
     return User.objects.create_user(
-        username=username, email=extra.pop("email", f"{username}@example.com"), password="a-Str0ng-pass!", **extra
+        username=username, email=extra.pop("email", f"{username}@example.com"), password=password, **extra
     )
 
 

@@ -7,7 +7,7 @@ import pytest
 from moderation.models import ModerationDecision
 from moderation.video_jobs import video_moderation_run
 from tests.moderation.fake_gemini import FakeGemini, well_formed_answer
-from tests.moderation.video_clips import clips, local_models, ready_video, whisper_dir  # noqa: F401
+from tests.moderation.video_clips import clips, local_models, pending_video, whisper_dir  # noqa: F401
 from videos.models import Category
 from videos.selectors import listable_videos
 
@@ -35,7 +35,7 @@ def gemini(local_models):
 
 
 def moderate(make_user, clips, title="Colour bars"):
-    video = ready_video(make_user(), clips["colours"], title=title)
+    video = pending_video(make_user(), clips["colours"], title=title)
     video_moderation_run(video=video)
     video.refresh_from_db()
     return video, ModerationDecision.objects.filter(object_id=video.pk, action="screen").first()

@@ -11,7 +11,7 @@ from django.core.management.base import CommandError
 
 from moderation import decisions, reports
 from moderation.services import decision_record
-from tests.moderation.video_clips import clips, local_models, ready_video, whisper_dir  # noqa: F401
+from tests.moderation.video_clips import clips, local_models, pending_video, whisper_dir  # noqa: F401
 from videos.models import Video
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +24,7 @@ def run(*args) -> list[str]:
 
 
 def test_moderate_video_prints_each_stage_and_ends_with_the_decision_and_scores(local_models, make_user, clips):
-    video = ready_video(make_user(), clips["colours"], title="Colour bars")
+    video = pending_video(make_user(), clips["colours"], title="Colour bars")
     lines = run("moderate_video", video.public_id)
     assert [line.split(":")[0] for line in lines[:4]] == ["stage text", "stage frames", "stage speech", "stage gemini"]
     assert lines[-2].startswith("reason: ")

@@ -6,17 +6,19 @@ import multiprocessing
 import os
 import signal
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.db import connections
+from django.utils import timezone
 
 from moderation import frames, nsfw, speech, video_jobs, video_pipeline
 from moderation.models import ModerationDecision, VideoModerationJob
 from moderation.tasks import moderate_video
 from moderation.video_jobs import moderation_sweep, video_moderation_run
 from tests.media import make_clip
-from tests.moderation.video_clips import clips, local_models, ready_video, whisper_dir  # noqa: F401
+from tests.moderation.video_clips import clips, local_models, pending_video, whisper_dir  # noqa: F401
 from videos import services
 from videos.models import EncodingAttempt, Video
 from videos.selectors import listable_videos
@@ -49,7 +51,7 @@ def _break(monkeypatch, target, name, exc):
 def test_each_failing_stage_holds_the_video_for_review_with_the_failure_recorded(
     stage, local_models, monkeypatch, make_user, clips
 ):
-    video = ready_video(make_user(), clips["friendly"], title="Lemon cake")
+    video = pending_video(make_user(), clips["friendly"], title="Lemon cake")
     if stage == "text":
         from moderation import classifier
 
@@ -112,7 +114,7 @@ def test_a_crash_outside_any_stage_is_retried_without_transcoding_again_then_hel
 
 
 def test_a_retried_run_that_succeeds_publishes_the_video(monkeypatch, local_models, make_user, clips):
-    video = ready_video(make_user(), clips["colours"], title="Bars")
+    video = pending_video(make_user(), clips["colours"], title="Bars")
     monkeypatch.setattr(video_jobs.jobs, "enqueue_at", lambda *args, **kwargs: None)
     calls = []
     real = video_pipeline.combine
@@ -145,7 +147,7 @@ def test_a_worker_killed_mid_moderation_is_swept_and_the_video_decided_once_more
 ):
     """A forked worker runs the moderation job and is killed with SIGKILL inside the speech stage:
     the video stays unlistable with no decision; the sweeper requeues it and the rerun decides."""
-    video = ready_video(make_user(), clips["friendly"], title="Lemon cake")
+    video = pending_video(make_user(), clips["friendly"], title="Lemon cake")
     connections.close_all()
     worker = multiprocessing.get_context("fork").Process(target=_worker, args=(video.pk,))
     worker.start()
@@ -167,8 +169,9 @@ def test_a_worker_killed_mid_moderation_is_swept_and_the_video_decided_once_more
     assert (job.status, job.attempts) == ("running", 1)
 
     assert moderation_sweep() == 0  # the heartbeat is fresh
-    settings.VIDEO_MODERATION_STALE_SECONDS = 1
-    time.sleep(1.2)
+    VideoModerationJob.objects.filter(pk=job.pk).update(
+        heartbeat_at=timezone.now() - timedelta(seconds=settings.VIDEO_MODERATION_STALE_SECONDS + 1)
+    )
     sent = []
     monkeypatch.setattr("tiktok.jobs.enqueue", lambda func, *args, **kw: sent.append((func, args, kw)))
     assert moderation_sweep() == 1
@@ -186,7 +189,7 @@ def test_the_sweeper_gives_up_after_the_last_attempt_and_holds_the_video(setting
 
     settings.VIDEO_MODERATION_STALE_SECONDS = 1
     settings.VIDEO_MODERATION_MAX_ATTEMPTS = 2
-    video = ready_video(make_user(), clips["colours"], title="Bars")
+    video = pending_video(make_user(), clips["colours"], title="Bars")
     VideoModerationJob.objects.create(
         video=video, status="running", attempts=2, heartbeat_at=timezone.now() - timezone.timedelta(seconds=5)
     )
@@ -198,7 +201,7 @@ def test_the_sweeper_gives_up_after_the_last_attempt_and_holds_the_video(setting
 
 def test_a_ready_video_left_pending_without_a_job_is_found_by_the_sweeper(settings, make_user, clips, monkeypatch):
     settings.VIDEO_MODERATION_STALE_SECONDS = 1
-    video = ready_video(make_user(), clips["colours"], title="Bars")
+    video = pending_video(make_user(), clips["colours"], title="Bars")
     Video.objects.filter(pk=video.pk).update(updated_at=video.updated_at - timezone_delta(5))
     sent = []
     monkeypatch.setattr("tiktok.jobs.enqueue", lambda func, *args, **kw: sent.append((func, args)))

@@ -6,7 +6,7 @@ points at the words; friendly speech is approved and gets captions; colour patte
 import pytest
 
 from moderation.models import ModerationDecision
-from tests.moderation.video_clips import clips, local_models, ready_video, through_pipeline, whisper_dir  # noqa: F401
+from tests.moderation.video_clips import clips, local_models, pending_video, through_pipeline, whisper_dir  # noqa: F401
 from videos.selectors import listable_videos
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +40,7 @@ def test_friendly_speech_is_approved_and_gets_captions(local_models, make_user, 
 
 
 def test_a_threatening_title_is_held_with_the_title_as_evidence(local_models, make_user, clips):
-    video = ready_video(make_user(), clips["colours"], title="I will find you and kill you and your whole family")
+    video = pending_video(make_user(), clips["colours"], title="I will find you and kill you and your whole family")
     from moderation.video_jobs import video_moderation_run
 
     video_moderation_run(video=video)
@@ -53,7 +53,7 @@ def test_a_threatening_title_is_held_with_the_title_as_evidence(local_models, ma
 
 
 def test_plain_colour_patterns_score_sexual_content_near_zero(local_models, make_user, clips):
-    video = ready_video(make_user(), clips["colours"], title="Colour bars")
+    video = pending_video(make_user(), clips["colours"], title="Colour bars")
     from moderation.video_jobs import video_moderation_run
 
     video_moderation_run(video=video)

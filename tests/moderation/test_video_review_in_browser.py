@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group, Permission
 from moderation.models import ModerationDecision
 from moderation.video_jobs import video_moderation_run
 from tests.conftest import save_artifact
-from tests.moderation.video_clips import clips, ready_video  # noqa: F401
+from tests.moderation.video_clips import clips, pending_video  # noqa: F401
 from videos.services import video_apply_moderation
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -46,7 +46,7 @@ def test_a_moderator_approves_a_held_video_and_a_creators_appeal_reaches_the_que
     creator = make_user("maker")
     moderator = make_user("mod", is_staff=True)
     moderator.groups.add(moderators_group())
-    held = ready_video(creator, clips["friendly"], title="Lemon cake for everyone")
+    held = pending_video(creator, clips["friendly"], title="Lemon cake for everyone")
     video_moderation_run(video=held)
     held.refresh_from_db()
     assert held.moderation == "review"
@@ -72,7 +72,7 @@ def test_a_moderator_approves_a_held_video_and_a_creators_appeal_reaches_the_que
     page.wait_for_selector("text=Lemon cake for everyone")
 
     # A rejected video: the creator appeals once, and it is back in the queue, marked appealed.
-    rejected = ready_video(creator, clips["colours"], title="Bars that were removed")
+    rejected = pending_video(creator, clips["colours"], title="Bars that were removed")
     ModerationDecision.objects.create(
         content_type_id=ModerationDecision.objects.first().content_type_id, object_id=rejected.pk,
         source="auto", outcome="rejected", action="screen", reason="Removed automatically: violence (0.95).",
@@ -97,7 +97,7 @@ def test_a_moderator_approves_a_held_video_and_a_creators_appeal_reaches_the_que
 def test_staff_without_the_permission_neither_see_nor_act(client, make_user, settings, clips):
     settings.STAFF_2FA = False
     staff = make_user("ops", is_staff=True)
-    video = ready_video(make_user(), clips["colours"], title="Bars")
+    video = pending_video(make_user(), clips["colours"], title="Bars")
     client.force_login(staff)
     assert client.get("/admin/moderation/videoreview/").status_code == 403
     assert client.get(f"/admin/moderation/videoreview/{video.pk}/change/").status_code in (302, 403)

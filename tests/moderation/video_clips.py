@@ -52,7 +52,7 @@ def through_pipeline(creator, clip: Path, *, title: str, description: str = ""):
     return video
 
 
-def ready_video(creator, clip: Path, *, title: str, description: str = "", has_audio: bool | None = None):
+def pending_video(creator, clip: Path, *, title: str, description: str = "", has_audio: bool | None = None):
     """A video in the state transcoding leaves it (ready, pending, one done rendition), without
     running the transcoder: for tests about moderation stages, not about encoding."""
     from django.conf import settings

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def ready_video(settings, make_user):
+def media_video(settings, make_user):
     """A finished video with real files in the media layout (no transcoding needed for these tests)."""
 
     def _make(**fields):
@@ -45,8 +45,8 @@ def file_bytes(settings, video, rendition="720p"):
     return (settings.MEDIA_ROOT / "videos" / video.public_id / f"{rendition}.mp4").read_bytes()
 
 
-def test_a_whole_file_is_served_with_accept_ranges(client, settings, ready_video):
-    video = ready_video()
+def test_a_whole_file_is_served_with_accept_ranges(client, settings, media_video):
+    video = media_video()
     response = client.get(media_url(video))
     assert response.status_code == 200
     assert response["Accept-Ranges"] == "bytes"
@@ -54,8 +54,8 @@ def test_a_whole_file_is_served_with_accept_ranges(client, settings, ready_video
     assert b"".join(response.streaming_content) == file_bytes(settings, video)
 
 
-def test_a_closed_range_answers_206_with_exactly_those_bytes(client, settings, ready_video):
-    video = ready_video()
+def test_a_closed_range_answers_206_with_exactly_those_bytes(client, settings, media_video):
+    video = media_video()
     data = file_bytes(settings, video)
     response = client.get(media_url(video), HTTP_RANGE="bytes=10-99")
     assert response.status_code == 206
@@ -64,8 +64,8 @@ def test_a_closed_range_answers_206_with_exactly_those_bytes(client, settings, r
     assert b"".join(response.streaming_content) == data[10:100]
 
 
-def test_a_suffix_range_answers_the_last_bytes(client, settings, ready_video):
-    video = ready_video()
+def test_a_suffix_range_answers_the_last_bytes(client, settings, media_video):
+    video = media_video()
     data = file_bytes(settings, video)
     response = client.get(media_url(video), HTTP_RANGE="bytes=-500")
     assert response.status_code == 206
@@ -73,8 +73,8 @@ def test_a_suffix_range_answers_the_last_bytes(client, settings, ready_video):
     assert b"".join(response.streaming_content) == data[-500:]
 
 
-def test_an_open_ended_range_runs_to_the_end_of_the_file(client, settings, ready_video):
-    video = ready_video()
+def test_an_open_ended_range_runs_to_the_end_of_the_file(client, settings, media_video):
+    video = media_video()
     data = file_bytes(settings, video)
     response = client.get(media_url(video), HTTP_RANGE="bytes=1000-")
     assert response.status_code == 206
@@ -82,8 +82,8 @@ def test_an_open_ended_range_runs_to_the_end_of_the_file(client, settings, ready
     assert b"".join(response.streaming_content) == data[1000:]
 
 
-def test_a_range_past_the_end_is_clamped_to_the_file(client, settings, ready_video):
-    video = ready_video()
+def test_a_range_past_the_end_is_clamped_to_the_file(client, settings, media_video):
+    video = media_video()
     data = file_bytes(settings, video)
     response = client.get(media_url(video), HTTP_RANGE=f"bytes=0-{len(data) * 3}")
     assert response.status_code == 206
@@ -91,37 +91,37 @@ def test_a_range_past_the_end_is_clamped_to_the_file(client, settings, ready_vid
 
 
 @pytest.mark.parametrize("header", ["bytes={size}-", "bytes={size}-{big}", "bytes=-0"])
-def test_an_unsatisfiable_range_answers_416_with_the_size(client, settings, ready_video, header):
-    video = ready_video()
+def test_an_unsatisfiable_range_answers_416_with_the_size(client, settings, media_video, header):
+    video = media_video()
     size = len(file_bytes(settings, video))
     response = client.get(media_url(video), HTTP_RANGE=header.format(size=size, big=size + 10))
     assert response.status_code == 416
     assert response["Content-Range"] == f"bytes */{size}"
 
 
-def test_a_malformed_range_is_ignored_and_the_whole_file_served(client, settings, ready_video):
-    video = ready_video()
+def test_a_malformed_range_is_ignored_and_the_whole_file_served(client, settings, media_video):
+    video = media_video()
     response = client.get(media_url(video), HTTP_RANGE="bytes=abc")
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == file_bytes(settings, video)
 
 
-def test_save_data_gets_the_low_rendition_from_the_720p_address(client, settings, ready_video):
-    video = ready_video()
+def test_save_data_gets_the_low_rendition_from_the_720p_address(client, settings, media_video):
+    video = media_video()
     response = client.get(media_url(video), HTTP_SAVE_DATA="on")
     assert b"".join(response.streaming_content) == file_bytes(settings, video, "360p")
 
 
-def test_the_preview_and_poster_are_served(client, settings, ready_video):
-    video = ready_video()
+def test_the_preview_and_poster_are_served(client, settings, media_video):
+    video = media_video()
     assert client.get(media_url(video, "preview")).status_code == 200
     response = client.get(reverse("videos:poster", args=[video.public_id]))
     assert response.status_code == 200
     assert response["Content-Type"] == "image/jpeg"
 
 
-def test_an_unknown_rendition_or_video_is_404(client, ready_video):
-    video = ready_video()
+def test_an_unknown_rendition_or_video_is_404(client, media_video):
+    video = media_video()
     assert client.get(media_url(video, "1080p")).status_code == 404
     assert client.get(reverse("videos:media", args=["nope", "720p"])).status_code == 404
 
@@ -136,9 +136,9 @@ def test_an_unknown_rendition_or_video_is_404(client, ready_video):
     ],
     ids=["in-review", "rejected", "private", "hidden"],
 )
-def test_files_of_unwatchable_videos_are_404_to_anonymous_and_other_users(client, make_user, ready_video, fields):
+def test_files_of_unwatchable_videos_are_404_to_anonymous_and_other_users(client, make_user, media_video, fields):
     owner = make_user()
-    video = ready_video(creator=owner, **fields)
+    video = media_video(creator=owner, **fields)
     urls = [media_url(video), media_url(video, "360p"), reverse("videos:poster", args=[video.public_id])]
     for url in urls:
         assert client.get(url).status_code == 404
@@ -153,30 +153,30 @@ def test_files_of_unwatchable_videos_are_404_to_anonymous_and_other_users(client
         assert client.get(url).status_code == 200
 
 
-def test_an_unlisted_video_is_served_by_link(client, ready_video):
-    video = ready_video(visibility=Video.Visibility.UNLISTED)
+def test_an_unlisted_video_is_served_by_link(client, media_video):
+    video = media_video(visibility=Video.Visibility.UNLISTED)
     assert client.get(media_url(video)).status_code == 200
 
 
-def test_a_deleted_video_is_404_even_to_its_owner(client, ready_video):
+def test_a_deleted_video_is_404_even_to_its_owner(client, media_video):
     from django.utils import timezone
 
-    video = ready_video(deleted_at=timezone.now())
+    video = media_video(deleted_at=timezone.now())
     client.force_login(video.creator)
     assert client.get(media_url(video)).status_code == 404
 
 
-def test_production_hands_the_file_to_nginx(client, settings, ready_video):
+def test_production_hands_the_file_to_nginx(client, settings, media_video):
     settings.MEDIA_X_ACCEL_PREFIX = "/protected-media/"
-    video = ready_video()
+    video = media_video()
     response = client.get(media_url(video), HTTP_RANGE="bytes=0-10")
     assert response.status_code == 200
     assert response["X-Accel-Redirect"] == f"/protected-media/videos/{video.public_id}/720p.mp4"
     assert response.content == b""
 
 
-def test_captions_are_served_as_webvtt_only_when_present(client, ready_video):
-    video = ready_video()
+def test_captions_are_served_as_webvtt_only_when_present(client, media_video):
+    video = media_video()
     url = reverse("videos:captions", args=[video.public_id])
     assert client.get(url).status_code == 404
     video.captions_vtt = "WEBVTT\n\n00:00.000 --> 00:01.000\nhello\n"

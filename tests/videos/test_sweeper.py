@@ -5,9 +5,11 @@ import multiprocessing
 import os
 import signal
 import time
+from datetime import timedelta
 
 import pytest
 from django.db import connections
+from django.utils import timezone
 
 from tests.media import make_clip
 from videos import services
@@ -48,9 +50,10 @@ def test_a_killed_transcode_is_requeued_by_the_sweeper_and_finishes_with_two_att
 
     # Nothing is requeued while the heartbeat is fresh...
     assert services.encodings_sweep_stuck()["requeued"] == 0
-    # ...and it is, once no heartbeat came for longer than the (shrunk) threshold.
-    settings.TRANSCODE_STALE_SECONDS = 1
-    time.sleep(1.2)
+    # ...and it is, once no heartbeat came for longer than the threshold (the last one back-dated).
+    Encoding.objects.filter(video=video, rendition="720p").update(
+        heartbeat_at=timezone.now() - timedelta(seconds=settings.TRANSCODE_STALE_SECONDS + 1)
+    )
     sent = []
     monkeypatch.setattr(services.jobs, "enqueue", lambda func, *args, **kw: sent.append((func, args, kw)))
     assert services.encodings_sweep_stuck()["requeued"] == 1
