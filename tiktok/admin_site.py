@@ -5,15 +5,20 @@ An account that is not staff is turned away before its password is checked, with
 wrong password gets, so the admin cannot be used to test anyone's password. With STAFF_2FA on,
 a staff member who gave the right password is signed in, but the admin stays closed until a
 one-time code from their TOTP device is entered on a second page (its device throttles wrong
-codes)."""
+codes). The task schedules (django-q2's Schedule) are for superusers only, and run only the
+platform's own task functions."""
 
+import ast
 import functools
+import importlib
+import inspect
 from collections.abc import Callable
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -23,6 +28,7 @@ from django_otp import login as otp_login
 from django_otp.forms import OTPTokenForm
 
 from tiktok.ratelimit import ThrottledLoginMixin
+from tiktok.schedules import SCHEDULES
 
 
 class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
@@ -118,3 +124,133 @@ class ClipAdminSite(admin.AdminSite):
         ):
             return target
         return reverse("admin:index", current_app=self.name)
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        # django-q2 registers its own ScheduleAdmin; the platform's rules are laid over it here.
+        meta = getattr(model_or_iterable, "_meta", None)
+        if meta is not None and meta.label == "django_q.Schedule":
+            admin_class = type("PlatformScheduleAdmin", (PlatformScheduleAdmin, admin_class or admin.ModelAdmin), {})
+        return super().register(model_or_iterable, admin_class, **options)
+
+
+# --- Task schedules ------------------------------------------------------------------------------
+
+# async_task reads these from a task's keyword arguments as queue options (a hook is a second
+# function it runs), so a schedule's kwargs may not set them.
+QUEUE_OPTIONS = frozenset(
+    {
+        "hook",
+        "group",
+        "save",
+        "sync",
+        "cached",
+        "ack_failure",
+        "iter_count",
+        "iter_cached",
+        "chain",
+        "broker",
+        "broker_name",
+        "cluster",
+        "timeout",
+        "q_options",
+        "task_name",
+    }
+)
+
+
+@functools.cache
+def platform_tasks() -> frozenset[str]:
+    """The dotted paths of the functions defined in the platform's task modules: the modules
+    whose jobs tiktok/schedules.py registers. Looked up by name, as django-q finds a task."""
+    found = set()
+    for name in sorted({item.func.rsplit(".", 1)[0] for item in SCHEDULES}):
+        module = importlib.import_module(name)
+        for attr, value in vars(module).items():
+            if inspect.isfunction(value) and value.__module__ == name and not attr.startswith("_"):
+                found.add(f"{name}.{attr}")
+    return frozenset(found)
+
+
+def _schedule_kwargs(raw: str) -> dict | None:
+    """The keyword arguments as django-q's scheduler reads them (a dict literal, or name=value
+    pairs of literals), or None when it could not read them."""
+    try:
+        value = ast.literal_eval(raw)
+        return value if isinstance(value, dict) else None
+    except (SyntaxError, ValueError):
+        pass
+    try:
+        call = ast.parse(f"f({raw})", mode="eval").body
+        if not isinstance(call, ast.Call) or call.args:
+            return None
+        return {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords if kw.arg is not None}
+    except (SyntaxError, ValueError):
+        return None
+
+
+class PlatformScheduleForm(forms.ModelForm):
+    def _task(self, field: str) -> str:
+        value = (self.cleaned_data.get(field) or "").strip()
+        if value and value not in platform_tasks():
+            raise ValidationError(
+                f"{value} is not one of the platform's task functions: {', '.join(sorted(platform_tasks()))}."
+            )
+        return value
+
+    def clean_func(self):
+        return self._task("func")
+
+    def clean_hook(self):
+        return self._task("hook") or None
+
+    def clean_args(self):
+        raw = (self.cleaned_data.get("args") or "").strip()
+        if raw:
+            try:
+                ast.literal_eval(raw)
+            except (SyntaxError, ValueError):
+                raise ValidationError("The arguments must be Python literals, e.g. 1, 'a'.") from None
+        return raw or None
+
+    def clean_kwargs(self):
+        raw = (self.cleaned_data.get("kwargs") or "").strip()
+        if not raw:
+            return None
+        kwargs = _schedule_kwargs(raw)
+        if kwargs is None:
+            raise ValidationError("The keyword arguments must be name=value pairs of Python literals, e.g. days=7.")
+        options = sorted(set(map(str, kwargs)) & QUEUE_OPTIONS)
+        if options:
+            raise ValidationError(f"Keyword arguments cannot set task options ({', '.join(options)}).")
+        return raw
+
+    def clean_intended_date_kwarg(self):
+        value = (self.cleaned_data.get("intended_date_kwarg") or "").strip()
+        if value in QUEUE_OPTIONS:
+            raise ValidationError(f"Keyword arguments cannot set task options ({value}).")
+        return value or None
+
+
+class PlatformScheduleAdmin:
+    """Laid over django-q2's ScheduleAdmin: superusers only, and only platform tasks."""
+
+    form = PlatformScheduleForm
+
+    @staticmethod
+    def _superuser(request) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_module_permission(self, request):
+        return self._superuser(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._superuser(request)
+
+    def has_add_permission(self, request):
+        return self._superuser(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._superuser(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._superuser(request)

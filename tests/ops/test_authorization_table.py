@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 from django.contrib import admin
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+from django_q.models import Schedule
 
 from tests.factories import ready_video
 from videos.models import Comment
@@ -169,3 +171,77 @@ def test_the_admin_opens_only_for_staff_and_each_page_follows_permissions(role, 
         response = client.get(url)
         may_view = model_admin.has_view_or_change_permission(type("R", (), {"user": user})())
         assert outcome(response) == ("A" if may_view else "D"), f"{role} {url} -> {response.status_code}"
+
+
+# --- The task schedules (django-q2's Schedule admin) can run code: superusers only, and only
+# the platform's own task functions.
+
+
+def schedule_form(**changes):
+    now = timezone.localtime()
+    data = {
+        "name": "a job",
+        "func": "tiktok.tasks.cleanup_media",
+        "hook": "",
+        "args": "",
+        "kwargs": "",
+        "schedule_type": Schedule.DAILY,
+        "minutes": "",
+        "repeats": "-1",
+        "next_run_0": now.strftime("%Y-%m-%d"),
+        "next_run_1": now.strftime("%H:%M:%S"),
+        "cron": "",
+        "task": "",
+        "cluster": "",
+        "intended_date_kwarg": "",
+    }
+    return {**data, **changes}
+
+
+@pytest.fixture
+def operator(make_user):
+    """Staff with every django-q permission granted, but not a superuser."""
+    user = make_user("operator", is_staff=True)
+    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="django_q"))
+    return user
+
+
+def test_staff_who_are_not_superusers_cannot_see_add_or_change_schedules(client, operator):
+    schedule = Schedule.objects.create(name="existing", func="tiktok.tasks.cleanup_media", schedule_type="D")
+    client.force_login(operator)
+    assert client.get("/admin/django_q/schedule/").status_code == 403
+    assert client.get("/admin/django_q/schedule/add/").status_code == 403
+    assert client.post("/admin/django_q/schedule/add/", schedule_form(func="os.system")).status_code == 403
+    change = f"/admin/django_q/schedule/{schedule.pk}/change/"
+    assert client.post(change, schedule_form(func="tiktok.tasks.roll_up_events")).status_code == 403
+    schedule.refresh_from_db()
+    assert schedule.func == "tiktok.tasks.cleanup_media"
+    assert Schedule.objects.count() == 1
+
+
+def test_a_superuser_adds_a_schedule_for_a_platform_task(client, make_user):
+    client.force_login(make_user("root", is_staff=True, is_superuser=True))
+    response = client.post("/admin/django_q/schedule/add/", schedule_form(func="videos.tasks.sweep_stuck_work"))
+    assert response.status_code == 302
+    assert Schedule.objects.get(name="a job").func == "videos.tasks.sweep_stuck_work"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("func", "os.system"),
+        ("func", "subprocess.run"),
+        ("func", "tiktok.tasks.call_command"),  # imported into a task module, not a task
+        ("func", "videos.tasks"),
+        ("func", "accounts.services.account_ban"),
+        ("hook", "os.system"),
+        ("kwargs", "hook='os.system'"),
+        ("kwargs", "{'q_options': {'hook': 'os.system'}}"),
+    ],
+)
+def test_a_schedule_that_would_run_anything_but_a_platform_task_is_refused(client, make_user, field, value):
+    client.force_login(make_user("root", is_staff=True, is_superuser=True))
+    response = client.post("/admin/django_q/schedule/add/", schedule_form(**{field: value}))
+    assert response.status_code == 200
+    assert "not one of the platform" in response.content.decode() or "task options" in response.content.decode()
+    assert not Schedule.objects.exists()
