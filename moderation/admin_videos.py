@@ -14,7 +14,7 @@ from django.utils.html import format_html, format_html_join
 from moderation import decisions, sanctions
 from moderation import reports as moderation_reports
 from moderation.models import CATEGORIES, CATEGORY_NAMES, ModerationDecision, Report, VideoReview
-from moderation.services import decisions_for
+from moderation.services import decisions_for, policy_thresholds
 from moderation.video_jobs import video_moderation_enqueue
 from moderation.video_rules import VISUAL_LIMITATION
 from videos.admin import VideoAdmin
@@ -70,8 +70,6 @@ class CategoryFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() not in CATEGORIES:
             return queryset
-        from moderation.services import policy_thresholds
-
         code = self.value()
         floor = policy_thresholds(scope="videos")[code]["review"]
         return queryset.filter(pk__in=_video_ids_matching(queryset, lambda s: s.get(code, 0.0) >= floor))

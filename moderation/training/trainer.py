@@ -11,8 +11,15 @@ import logging
 from pathlib import Path
 
 import numpy as np
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
 
+from accounts.models import User
+from moderation import classifier
 from moderation.classifier import CATEGORIES, Heads, clean_text
+from moderation.models import ModerationDecision
+from videos.models import Comment
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 HUMAN_WEIGHT = 5.0  # a moderator's label outweighs a mapped public one
@@ -21,6 +28,9 @@ HUMAN_WEIGHT = 5.0  # a moderator's label outweighs a mapped public one
 # rates, which reflect how the data was gathered (27 % hate, under 1 % graphic violence).
 REFERENCE_RATES = {"S": 0.1, "H": 0.06, "V": 0.05, "HR": 0.06, "SH": 0.03, "S3": 0.01, "H2": 0.02, "V2": 0.02}
 log = logging.getLogger(__name__)
+# scikit-learn (~1 s to import, measured with `python -X importtime`) is imported inside the functions
+# that fit and measure heads: this module is loaded by every web worker through moderation.services,
+# and only training and evaluation need it.
 
 
 class DataError(ValueError):
@@ -75,12 +85,6 @@ def human_rows() -> list[dict]:
     account that is gone or tombstoned is dropped. Approved: negative for every category. Rejected:
     positive for the categories the moderator named (else those the model flagged, else its top
     one); the rest stay unknown, since a person judged one thing, not all eight."""
-    from django.contrib.contenttypes.models import ContentType
-
-    from accounts.models import User
-    from moderation.models import ModerationDecision
-    from videos.models import Comment
-
     types = [ContentType.objects.get_for_model(Comment), ContentType.objects.get_for_model(User)]
     decisions = (
         ModerationDecision.objects.filter(
@@ -164,7 +168,7 @@ def fit_heads(
     C: float = 1.0,
     meta: dict | None = None,
 ) -> Heads:
-    from sklearn.linear_model import LogisticRegression
+    from sklearn.linear_model import LogisticRegression  # noqa: PLC0415  (scikit-learn, see the note at the top)
 
     emb, owners, rows = train
     labels = label_matrix(rows)
@@ -222,7 +226,7 @@ def text_probabilities(heads: Heads, emb: np.ndarray, owners: np.ndarray, n: int
 def metrics(probs: np.ndarray, rows: list[dict]) -> dict:
     """AUPRC per category over the rows where the label is known, and any_auprc: max over the eight
     probabilities against "at least one category is 1"."""
-    from sklearn.metrics import average_precision_score
+    from sklearn.metrics import average_precision_score  # noqa: PLC0415  (scikit-learn, see the note at the top)
 
     labels = label_matrix(rows)
     out = {"categories": {}}
@@ -255,7 +259,7 @@ def choose_thresholds(probs: np.ndarray, rows: list[dict]) -> dict:
     """Per category from the validation split: review from the lowest probability where precision
     reaches 0.6, reject from where it reaches 0.95. Floors (0.3 and 0.8) because the validation split
     holds far more harmful text than a real comment stream, so its precision flatters low thresholds."""
-    from sklearn.metrics import precision_recall_curve
+    from sklearn.metrics import precision_recall_curve  # noqa: PLC0415  (scikit-learn, see the note at the top)
 
     labels = label_matrix(rows)
     out = {}
@@ -284,8 +288,6 @@ def choose_thresholds(probs: np.ndarray, rows: list[dict]) -> dict:
 
 
 def embedding_cache_dir() -> Path:
-    from django.conf import settings
-
     return Path(settings.MODEL_ROOT) / "cache" / "comment-embeddings"
 
 
@@ -300,10 +302,6 @@ def train_candidate(
     """Fit, calibrate and measure a candidate, and measure the model in use on the same held-out
     rows. Returns {"heads", "thresholds", "validation", "heldout", "active", "counts"}; writes nothing
     but the embedding cache."""
-    from django.utils import timezone
-
-    from moderation import classifier
-
     encoder = classifier.get_encoder()
     cache = embedding_cache_dir()
     train_rows = load_split("train", limit)

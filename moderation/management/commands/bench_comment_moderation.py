@@ -2,7 +2,11 @@
 
 import time
 
+import numpy as np
 from django.core.management.base import BaseCommand, CommandError
+
+from moderation import classifier
+from moderation.training import trainer
 
 
 class Command(BaseCommand):
@@ -16,11 +20,6 @@ class Command(BaseCommand):
         parser.add_argument("--single", type=int, default=None, help="texts scored one at a time (default: N)")
 
     def handle(self, *args, **opts):
-        import numpy as np
-
-        from moderation import classifier
-        from moderation.training import trainer
-
         n = opts["n"]
         if n < 1:
             raise CommandError("--n must be at least 1")

@@ -4,6 +4,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from moderation import classifier
+from moderation.training import trainer
+
 
 class Command(BaseCommand):
     help = (
@@ -17,9 +20,6 @@ class Command(BaseCommand):
         parser.add_argument("--artifact", type=Path, default=None, help="evaluate this artifact folder instead")
 
     def handle(self, *args, **opts):
-        from moderation import classifier
-        from moderation.training import trainer
-
         try:
             rows = trainer.read_jsonl(opts["data"])
         except trainer.DataError as exc:

@@ -7,6 +7,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from moderation import services
+from moderation.training import trainer
+
 log = logging.getLogger("moderation.training")
 
 
@@ -27,9 +30,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **opts):
-        from moderation import services
-        from moderation.training import trainer
-
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(message)s"))
         for name in ("moderation.training", "moderation.training.trainer"):
