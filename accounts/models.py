@@ -1,4 +1,6 @@
-"""People: the user account, follows, blocks and the notification inbox."""
+"""People: the user account, follows, blocks, the notification inbox and data exports."""
+
+import uuid
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
@@ -105,3 +107,31 @@ class Notification(models.Model):
     class Meta:
         indexes = [models.Index(fields=["recipient", "read_at", "-created_at"])]
         ordering = ["-created_at"]
+
+
+class DataExport(models.Model):
+    """One request for a copy of a person's data: built by a background job into a zip under
+    MEDIA_ROOT/exports/, downloaded by its owner only, removed after DATA_EXPORT_KEEP_DAYS."""
+
+    class Status(models.TextChoices):
+        PREPARING = "preparing"
+        READY = "ready"
+        FAILED = "failed"
+        EXPIRED = "expired"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="data_exports")
+    # The download URL names the export by this random token, never by a counter.
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREPARING)
+    file = models.CharField(max_length=300, blank=True)  # relative to MEDIA_ROOT, once ready
+    size_bytes = models.BigIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-created_at"]), models.Index(fields=["status", "created_at"])]
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"data export of {self.user_id}: {self.status}"

@@ -1,117 +1,287 @@
-"""A person's data: export everything as a zip of JSON and media; delete the account for good.
+"""A person's data: a copy of everything, built in the background into a zip; and deletion of
+the account for good.
 
-Deletion removes personal rows, media and events. Moderation decisions about the person's
-content stay as tombstones (no actor, no text) so the moderation history stays consistent, and
-tombstoned texts never enter a training set again."""
+Each app says what it holds about a person through `accounts.registry` (from its
+AppConfig.ready()); this module only walks the registry, so accounts imports no other app. The
+zip holds one JSON file per kind of data and a media/ folder (avatar, videos). It is built by a
+job (`accounts.tasks.build_data_export`) into MEDIA_ROOT/exports/, downloaded by its owner only,
+at most once per DATA_EXPORT_INTERVAL_HOURS, and removed after DATA_EXPORT_KEEP_DAYS.
 
-import io
+Deletion runs every app's erase part and deletes the user row (every foreign key to it
+cascades) in one transaction, then removes the files once it commits. See docs/security.md,
+"Privacy: export and deletion"."""
+
 import json
 import logging
+import os
 import shutil
 import zipfile
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.utils import timezone
+from django_otp import devices_for_user
 
-from accounts.models import Block, Follow, Notification, User
-from moderation.models import ModerationDecision, Report
-from videos.models import Comment, EngagementEvent, Favourite, Like, NotInterested, Video
+from accounts.models import Block, DataExport, Follow, Notification, User
+from accounts.registry import admin_log_erase, registered
+from tiktok import jobs
+from tiktok.errors import Refused
 
 logger = logging.getLogger(__name__)
 
+EXPORT_DIR = "exports"  # under MEDIA_ROOT
+BUILD_TASK = "accounts.tasks.build_data_export"
+Status = DataExport.Status
 
-def _rows(queryset, *fields):
+
+def _rows(queryset, *fields) -> list[dict]:
     return list(queryset.values(*fields))
 
 
-def user_export(*, user: User) -> bytes:
-    """A zip with one JSON file per kind of data, plus the person's avatar and videos."""
-    videos = Video.objects.filter(creator=user, deleted_at__isnull=True).prefetch_related("categories", "hashtags")
-    data = {
+# ---------------------------------------------------------------------------------------------
+# accounts' own part (registered by AccountsConfig.ready())
+
+
+def export(user: User) -> dict:
+    return {
         "profile.json": {
             "username": user.username,
             "email": user.email,
             "display_name": user.display_name,
             "bio": user.bio,
+            "profile_state": user.profile_state,
             "date_joined": user.date_joined,
+            "last_login": user.last_login,
             "age_confirmed_at": user.age_confirmed_at,
+            "strikes": user.strikes,
+            "suspended_until": user.suspended_until,
+            "banned_at": user.banned_at,
+            "groups": list(user.groups.values_list("name", flat=True)),
         },
-        "videos.json": [
-            {
-                "id": v.public_id,
-                "title": v.title,
-                "description": v.description,
-                "categories": [c.name for c in v.categories.all()],
-                "hashtags": [h.name for h in v.hashtags.all()],
-                "visibility": v.visibility,
-                "processing": v.processing,
-                "moderation": v.moderation,
-                "created_at": v.created_at,
-                "views": v.view_count,
-                "likes": v.like_count,
-                "captions_vtt": v.captions_vtt,
-            }
-            for v in videos
+        "following.json": _rows(
+            Follow.objects.filter(follower=user).order_by("created_at"), "followee__username", "created_at"
+        ),
+        "followers.json": _rows(
+            Follow.objects.filter(followee=user).order_by("created_at"), "follower__username", "created_at"
+        ),
+        "blocks.json": _rows(
+            Block.objects.filter(blocker=user).order_by("created_at"), "blocked__username", "created_at"
+        ),
+        "notifications.json": _rows(
+            Notification.objects.filter(recipient=user).order_by("created_at"), "kind", "text", "created_at", "read_at"
+        ),
+        # Names and state only: a device's secret key never leaves the server.
+        "two_factor_devices.json": [
+            {"type": type(device).__name__, "name": device.name, "confirmed": device.confirmed}
+            for device in devices_for_user(user, confirmed=None)
         ],
-        "comments.json": _rows(
-            Comment.objects.filter(author=user), "id", "video__public_id", "parent_id", "text", "state", "created_at"
-        ),
-        "likes.json": _rows(Like.objects.filter(user=user), "video__public_id", "created_at"),
-        "favourites.json": _rows(Favourite.objects.filter(user=user), "video__public_id", "created_at"),
-        "not_interested.json": _rows(NotInterested.objects.filter(user=user), "video__public_id", "created_at"),
-        "following.json": _rows(Follow.objects.filter(follower=user), "followee__username", "created_at"),
-        "followers.json": _rows(Follow.objects.filter(followee=user), "follower__username", "created_at"),
-        "blocks.json": _rows(Block.objects.filter(blocker=user), "blocked__username", "created_at"),
-        "reports.json": _rows(Report.objects.filter(reporter=user), "category", "note", "status", "created_at"),
-        "notifications.json": _rows(Notification.objects.filter(recipient=user), "kind", "text", "created_at"),
-        "engagement_events.json": _rows(
-            EngagementEvent.objects.filter(user=user).order_by("created_at"),
-            "video__public_id",
-            "kind",
-            "watch_seconds",
-            "completion",
-            "created_at",
-        ),
     }
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, payload in data.items():
-            archive.writestr(name, json.dumps(payload, cls=DjangoJSONEncoder, indent=2, ensure_ascii=False))
-        if user.avatar:
-            avatar_path = Path(settings.MEDIA_ROOT) / user.avatar.name
-            if avatar_path.is_file():
-                archive.write(avatar_path, f"media/avatar{avatar_path.suffix}")
-        for video in videos:
-            rendition = Path(settings.MEDIA_ROOT) / "videos" / video.public_id / "720p.mp4"
-            if rendition.is_file():
-                archive.write(rendition, f"media/videos/{video.public_id}.mp4", compress_type=zipfile.ZIP_STORED)
-    return buffer.getvalue()
 
 
-def _media_paths(user: User) -> list[Path]:
-    media = Path(settings.MEDIA_ROOT)
-    paths = []
-    for public_id in Video.objects.filter(creator=user).values_list("public_id", flat=True):
-        paths += [media / "videos" / public_id, media / "moderation" / public_id]
-        if settings.ORIGINALS_ROOT:
-            paths += list(Path(settings.ORIGINALS_ROOT).glob(f"{public_id}*"))
+def export_media(user: User) -> list[tuple[Path, str]]:
+    if not user.avatar:
+        return []
+    path = Path(settings.MEDIA_ROOT) / user.avatar.name
+    return [(path, f"media/avatar{path.suffix}")] if path.is_file() else []
+
+
+def erase(user: User) -> None:
+    # The admin log describes a changed account by its username; the entry outlives the account.
+    admin_log_erase(User, [user.pk])
+
+
+def media(user: User) -> list[Path]:
+    root = Path(settings.MEDIA_ROOT)
+    paths = [
+        root / name for name in DataExport.objects.filter(user=user).exclude(file="").values_list("file", flat=True)
+    ]
     if user.avatar:
-        paths.append(media / user.avatar.name)
+        paths.append(root / user.avatar.name)
     return paths
 
 
-def user_delete(*, user: User) -> None:
-    """Delete the account and everything personal; keep decisions about it as tombstones."""
-    paths = _media_paths(user)
+# ---------------------------------------------------------------------------------------------
+# The export
+
+
+def user_export_write(*, user: User, target: Path) -> int:
+    """Write the zip of everything the registered apps hold about `user` to `target`; returns
+    its size in bytes. Videos are stored uncompressed (they are compressed already)."""
+    data: dict[str, object] = {}
+    media: list[tuple[Path, str]] = []
+    for part in registered():
+        for name, payload in (part.export(user) if part.export else {}).items():
+            if "/" in name or not name.endswith(".json"):
+                raise ImproperlyConfigured(f"{part.name}: export names are plain .json file names, not {name!r}")
+            if name in data:
+                raise ImproperlyConfigured(f"{part.name}: {name} is exported by another app already")
+            data[name] = payload
+        for path, arcname in part.export_media(user) if part.export_media else []:
+            if not arcname.startswith("media/") or ".." in arcname.split("/"):
+                raise ImproperlyConfigured(f"{part.name}: media goes under media/, not {arcname!r}")
+            media.append((path, arcname))
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, payload in data.items():
+            archive.writestr(name, json.dumps(payload, cls=DjangoJSONEncoder, indent=2, ensure_ascii=False))
+        for path, arcname in media:
+            if path.is_file():
+                archive.write(path, arcname, compress_type=zipfile.ZIP_STORED)
+    return target.stat().st_size
+
+
+def _stale_before() -> datetime:
+    # A job still preparing after two attempts on the long cluster and as long again waiting in
+    # its queue has been lost; the person may ask again.
+    return timezone.now() - timedelta(seconds=settings.Q_LONG_RETRY * 3)
+
+
+def data_export_latest(*, user: User) -> DataExport | None:
+    """The person's newest export; one lost while preparing reads as failed."""
+    export = DataExport.objects.filter(user=user).first()
+    if export and export.status == Status.PREPARING and export.created_at < _stale_before():
+        export.status = Status.FAILED
+    return export
+
+
+def data_export_next_allowed(*, user: User) -> datetime | None:
+    """When the person may ask for a new export; None when they may now."""
+    hours = settings.DATA_EXPORT_INTERVAL_HOURS
+    if not hours:
+        return None
+    since = timezone.now() - timedelta(hours=hours)
+    last = (
+        DataExport.objects.filter(user=user, created_at__gte=since)
+        .exclude(status=Status.FAILED)
+        .exclude(status=Status.PREPARING, created_at__lt=_stale_before())
+        .first()
+    )
+    return last.created_at + timedelta(hours=hours) if last else None
+
+
+def data_export_request(*, user: User) -> DataExport:
+    """Ask for a copy of the data: a new export, built in the background once this commits. An
+    export still preparing is returned as is; within DATA_EXPORT_INTERVAL_HOURS of the last
+    one, Refused (429) and nothing changes."""
     with transaction.atomic():
-        ModerationDecision.objects.filter(subject_user=user).update(
-            text_snapshot="", subject_user=None, actor=None, tombstoned=True
+        User.objects.select_for_update().filter(pk=user.pk).first()  # one request at a time per person
+        current = data_export_latest(user=user)
+        if current is not None and current.status == Status.PREPARING:
+            return current
+        next_at = data_export_next_allowed(user=user)
+        if next_at is not None:
+            when = timezone.localtime(next_at).strftime("%Y-%m-%d %H:%M %Z")
+            hours = settings.DATA_EXPORT_INTERVAL_HOURS
+            raise Refused(
+                f"You can ask for a copy of your data once every {hours} hours; the next from {when}.", status=429
+            )
+        export = DataExport.objects.create(user=user)
+        jobs.enqueue(BUILD_TASK, export.pk, long=True)
+    return export
+
+
+def data_export_build(*, export_id: int) -> DataExport | None:
+    """Build the zip of a preparing export. Safe to run twice (a re-delivered job): only a
+    preparing row is built. A failure marks the export failed (the person may ask again) and
+    leaves no file behind."""
+    export = DataExport.objects.select_related("user").filter(pk=export_id).first()
+    if export is None or export.status != Status.PREPARING:
+        return export
+    folder = Path(settings.MEDIA_ROOT) / EXPORT_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    final = folder / f"{export.token}.zip"
+    partial = folder / f".{export.token}.zip.part"
+    try:
+        size = user_export_write(user=export.user, target=partial)
+        os.replace(partial, final)
+    except Exception as exc:  # whatever broke, the person sees "failed" and no file stays
+        partial.unlink(missing_ok=True)
+        logger.exception("data export %s failed", export.pk)
+        DataExport.objects.filter(pk=export.pk, status=Status.PREPARING).update(
+            status=Status.FAILED, error=f"{type(exc).__name__}"[:300], finished_at=timezone.now()
         )
-        # Decisions the person made as a moderator stay, without naming them.
-        ModerationDecision.objects.filter(actor=user).update(actor=None)
-        user.delete()  # cascades: videos, comments, likes, follows, events, notifications, reports
+        export.refresh_from_db()
+        return export
+    done = DataExport.objects.filter(pk=export.pk, status=Status.PREPARING).update(
+        status=Status.READY,
+        file=final.relative_to(Path(settings.MEDIA_ROOT)).as_posix(),
+        size_bytes=size,
+        finished_at=timezone.now(),
+    )
+    if not done:  # the account was deleted (or the export expired) while the zip was written
+        final.unlink(missing_ok=True)
+        return None
+    export.refresh_from_db()
+    logger.info("data export %s ready: %d bytes", export.pk, size)
+    return export
+
+
+def data_export_file(*, user: User, token) -> Path | None:
+    """The zip of the person's own ready export named by `token`; None for anyone else's, an
+    unknown token, or an export not ready (or expired)."""
+    if not user.is_authenticated:
+        return None
+    export = DataExport.objects.filter(user=user, token=token, status=Status.READY).exclude(file="").first()
+    if export is None:
+        return None
+    path = Path(settings.MEDIA_ROOT) / export.file
+    return path if path.is_file() else None
+
+
+def data_exports_expire(*, now: datetime | None = None) -> int:
+    """Remove the zips of exports older than DATA_EXPORT_KEEP_DAYS (the rows stay, expired, for
+    the rate limit, and go once older than both limits); mark lost preparing ones failed; and
+    remove leftover partial files. Returns how many files were removed."""
+    now = now or timezone.now()
+    root = Path(settings.MEDIA_ROOT)
+    keep_until = now - timedelta(days=settings.DATA_EXPORT_KEEP_DAYS)
+    removed = 0
+    for export in DataExport.objects.filter(created_at__lt=keep_until).exclude(status=Status.EXPIRED):
+        if export.file:
+            path = root / export.file
+            if path.is_file():
+                path.unlink()
+                removed += 1
+        DataExport.objects.filter(pk=export.pk).update(status=Status.EXPIRED, file="")
+    DataExport.objects.filter(status=Status.PREPARING, created_at__lt=_stale_before()).update(
+        status=Status.FAILED, error="lost while preparing", finished_at=now
+    )
+    forget_before = now - max(
+        timedelta(days=settings.DATA_EXPORT_KEEP_DAYS), timedelta(hours=settings.DATA_EXPORT_INTERVAL_HOURS)
+    )
+    DataExport.objects.filter(created_at__lt=forget_before, status__in=[Status.EXPIRED, Status.FAILED]).delete()
+    folder = root / EXPORT_DIR
+    if folder.is_dir():
+        known = set(DataExport.objects.exclude(file="").values_list("file", flat=True))
+        day_ago = now.timestamp() - 86400
+        for path in folder.iterdir():
+            relative = path.relative_to(root).as_posix()
+            if relative not in known and path.is_file() and path.stat().st_mtime < day_ago:
+                path.unlink()
+                removed += 1
+    if removed:
+        logger.info("removed %d expired data export files", removed)
+    return removed
+
+
+# ---------------------------------------------------------------------------------------------
+# Deletion
+
+
+def user_delete(*, user: User) -> None:
+    """Delete the account and everything personal: every registered app erases its part inside
+    one transaction (moderation keeps tombstones), the user row goes (its foreign keys cascade),
+    and the files go once that commits."""
+    parts = registered()
+    paths = [path for part in parts if part.media for path in part.media(user)]
+    with transaction.atomic():
+        for part in parts:
+            if part.erase:
+                part.erase(user)
+        user.delete()
 
     def _remove_files():
         for path in paths:

@@ -25,6 +25,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("profile/", views.profile_edit, name="profile_edit"),
     path("data/", views.data_export, name="data"),
+    path("data/exports/<uuid:token>/", views.data_export_download, name="data_download"),
     path("delete/", views.account_delete, name="delete"),
     path(
         "password/change/",

@@ -5,9 +5,10 @@ from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts import privacy
 from accounts.forms import LoginForm, ProfileForm, SignUpForm
@@ -15,6 +16,7 @@ from accounts.services import profile_update
 from accounts.signals import signed_in
 from accounts.signups import LINK_GONE, SignupRefused, signup_complete, signup_pending, signup_request
 from tiktok import ratelimit
+from tiktok.errors import Refused
 
 
 def _safe_next(request, default="/"):
@@ -118,13 +120,47 @@ class LoginView(auth_views.LoginView):
         return HttpResponseRedirect(self.get_success_url())
 
 
+def _data_page(request, *, status: int = 200, **context):
+    """The data page: the latest export's state (an htmx poll asks for only that part while it
+    is preparing), and the account deletion form."""
+    context["export"] = privacy.data_export_latest(user=request.user)
+    context["next_export_at"] = privacy.data_export_next_allowed(user=request.user)
+    context["keep_days"] = settings.DATA_EXPORT_KEEP_DAYS
+    template = "accounts/data.html#export" if request.htmx else "accounts/data.html"
+    return render(request, template, context, status=status)
+
+
 @login_required
+@require_http_methods(["GET", "POST"])
 def data_export(request):
-    if request.method != "POST":
-        return render(request, "accounts/data.html")
-    payload = privacy.user_export(user=request.user)
-    response = HttpResponse(payload, content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="clip-{request.user.username}-data.zip"'
+    """GET: the page. POST: ask for a copy of the data, built in the background (one per
+    DATA_EXPORT_INTERVAL_HOURS; past it 429 and nothing changes)."""
+    if request.method == "POST":
+        try:
+            privacy.data_export_request(user=request.user)
+        except Refused as exc:
+            return _data_page(request, status=exc.status, export_error=exc.message)
+        messages.success(request, "We are preparing a copy of your data; the download link appears here.")
+        return redirect("accounts:data")
+    return _data_page(request)
+
+
+@login_required
+@require_safe
+def data_export_download(request, token):
+    """The zip of one of the person's own exports; anyone else's token answers 404."""
+    path = privacy.data_export_file(user=request.user, token=token)
+    if path is None:
+        raise Http404
+    filename = f"clip-{request.user.username}-data.zip"
+    if settings.MEDIA_X_ACCEL_PREFIX:
+        relative = path.relative_to(settings.MEDIA_ROOT).as_posix()
+        response = HttpResponse(content_type="application/zip")
+        response["X-Accel-Redirect"] = settings.MEDIA_X_ACCEL_PREFIX.rstrip("/") + "/" + relative
+        response["Content-Disposition"] = content_disposition_header(True, filename)
+    else:
+        response = FileResponse(path.open("rb"), as_attachment=True, filename=filename, content_type="application/zip")
+    response["Cache-Control"] = "private, no-store"
     return response
 
 
@@ -139,4 +175,4 @@ def account_delete(request):
             messages.success(request, "Your account and everything in it have been deleted.")
             return redirect("/")
         error = "That password is not right."
-    return render(request, "accounts/data.html", {"delete_error": error}, status=400 if error else 200)
+    return _data_page(request, status=400 if error else 200, delete_error=error)

@@ -12,3 +12,8 @@ class ModerationConfig(AppConfig):
         from moderation.dashboard import dashboard_view
 
         admin.site.register_view("dashboard/", dashboard_view, name="dashboard")
+
+        from accounts.registry import register_personal_data
+        from moderation import privacy
+
+        register_personal_data("moderation", export=privacy.export, erase=privacy.erase, media=privacy.media)

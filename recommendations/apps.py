@@ -16,3 +16,8 @@ class RecommendationsConfig(AppConfig):
         video_published.connect(receivers.on_video_published, dispatch_uid="recommendations.video_published")
         engagement_recorded.connect(receivers.on_engagement, dispatch_uid="recommendations.engagement")
         signed_in.connect(receivers.on_signed_in, dispatch_uid="recommendations.signed_in")
+
+        from accounts.registry import register_personal_data
+        from recommendations import privacy
+
+        register_personal_data("recommendations", export=privacy.export, erase=privacy.erase)

@@ -21,6 +21,7 @@ SCHEDULES: list[Recurring] = [
         "analyze viewer preferences", "recommendations.tasks.analyze_preferences", daily_at="04:00", cluster="long"
     ),
     Recurring("remove orphaned media", "videos.tasks.cleanup_media", daily_at="05:00"),
+    Recurring("remove expired data exports", "accounts.tasks.remove_expired_exports", daily_at="05:15"),
     Recurring("clear expired sessions", "tiktok.tasks.clear_expired_sessions", daily_at="05:30"),
     Recurring("roll up old engagement events", "videos.tasks.roll_up_events", daily_at="02:30", cluster="long"),
 ]

@@ -9,3 +9,10 @@ class VideosConfig(AppConfig):
         from videos.selectors import category_memo
 
         category_memo.forget_on_change(Category)
+
+        from accounts.registry import register_personal_data
+        from videos import privacy
+
+        register_personal_data(
+            "videos", export=privacy.export, export_media=privacy.export_media, erase=privacy.erase, media=privacy.media
+        )
