@@ -15,6 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from django_q.models import Schedule
 
+from accounts import privacy
 from tests.factories import ready_video
 from videos.models import Comment
 
@@ -44,6 +45,7 @@ TABLE = {
     "accounts:logout": row("POST", NONE, *"AAAAA"),
     "accounts:profile_edit": row("GET", NONE, *"DAAAA"),
     "accounts:data": row("GET", NONE, *"DAAAA"),
+    "accounts:data_download": row("GET", lambda s: [s["export"].token], *"DDADD"),  # only the owner's own zip
     "accounts:delete": row("GET", NONE, *"DAAAA"),
     "accounts:password_change": row("GET", NONE, *"DAAAA"),
     "accounts:password_change_done": row("GET", NONE, *"DAAAA"),
@@ -122,6 +124,8 @@ def subjects(make_user, settings):
     frames = Path(settings.MEDIA_ROOT) / "moderation" / private.public_id
     frames.mkdir(parents=True)
     (frames / "frame-0001.jpg").write_bytes(b"\xff\xd8\xff\xe0 jpeg")
+    export = privacy.data_export_request(user=owner)
+    privacy.data_export_build(export_id=export.pk)  # what the queued job does
     return {
         "owner": owner,
         "user": other,
@@ -130,6 +134,7 @@ def subjects(make_user, settings):
         "private": private,
         "public": public,
         "comment": comment,
+        "export": export,
     }
 
 
