@@ -3,11 +3,25 @@ what others may see; every read path starts from one of them."""
 
 import re
 
-from django.db.models import Exists, ExpressionWrapper, F, FloatField, OuterRef, Q, QuerySet, Value
+from django.db.models import (
+    Avg,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
 
+from accounts.models import Block, Follow, User
 from tiktok.memo import ProcessMemo
 from tiktok.prepared import Prepared, columns, instance
-from videos.models import Hashtag, Video
+from videos.models import Category, Comment, EngagementEvent, Favourite, Hashtag, Like, Video, VideoView
 
 LISTABLE = Q(
     processing=Video.Processing.READY,
@@ -57,8 +71,6 @@ def blocked_user_ids(*, user) -> set[int]:
     """Users this viewer blocked or who blocked this viewer: neither sees the other."""
     if user is None or not user.is_authenticated:
         return set()
-    from accounts.models import Block
-
     rows = Block.objects.filter(Q(blocker=user) | Q(blocked=user)).values_list("blocker_id", "blocked_id")
     return {other for pair in rows for other in pair if other != user.pk}
 
@@ -66,18 +78,12 @@ def blocked_user_ids(*, user) -> set[int]:
 def is_blocked_between(*, user, other) -> bool:
     if user is None or not user.is_authenticated or other is None or user.pk == other.pk:
         return False
-    from accounts.models import Block
-
     return Block.objects.filter(Q(blocker=user, blocked=other) | Q(blocker=other, blocked=user)).exists()
 
 
 def blocked_between_creator(*, user_id: int):
     """An expression for annotating videos: True where a block stands between this viewer and
     the video's creator (a signed-out viewer's `user_id` is 0, which no block names)."""
-    from django.db.models import Exists, OuterRef
-
-    from accounts.models import Block
-
     return Exists(
         Block.objects.filter(
             Q(blocker_id=user_id, blocked=OuterRef("creator_id"))
@@ -94,8 +100,6 @@ def visible_to(qs: QuerySet[Video], *, user) -> QuerySet[Video]:
 def video_with_creator(video_names, creator_names, row) -> Video:
     """A video and its creator from one row (`video_names` columns, then `creator_names`, then
     anything else), as `select_related("creator").only(...)` builds them."""
-    from accounts.models import User
-
     n, m = len(video_names), len(creator_names)
     video = instance(Video, video_names, row[:n])
     Video.creator.field.set_cached_value(video, instance(User, creator_names, row[n : n + m]))
@@ -112,8 +116,6 @@ category_pairs = Prepared(
 
 
 def _actor_video_query(public_id, user_id):
-    from accounts.models import User
-
     return (
         Video.objects.filter(public_id=public_id, deleted_at__isnull=True)
         .annotate(blocked=blocked_between_creator(user_id=user_id))
@@ -128,8 +130,6 @@ _actor_video = Prepared(_actor_video_query, public_id=str, user_id=int)
 def video_for_actor(*, public_id: str, user) -> Video | None:
     """The video if this viewer may see and act on it: `video_for_viewer` minus blocked creators
     (one query: the video, its creator, and whether a block stands between them and the viewer)."""
-    from accounts.models import User
-
     signed_in = user is not None and user.is_authenticated
     found = _actor_video.rows(public_id=str(public_id)[:40], user_id=user.pk if signed_in else 0)
     if not found:
@@ -145,9 +145,6 @@ def with_card_relations(qs: QuerySet[Video]) -> QuerySet[Video]:
 
 
 def _flags_query(user_id, video_ids, creator_ids=None):
-    from accounts.models import Follow
-    from videos.models import Favourite, Like
-
     parts = [
         Like.objects.filter(user_id=user_id, video_id__in=video_ids).values_list(Value("liked"), "video_id"),
         Favourite.objects.filter(user_id=user_id, video_id__in=video_ids).values_list(Value("favourited"), "video_id"),
@@ -187,8 +184,6 @@ def viewer_flags(*, user, videos, followed: set[int] | None = None) -> dict[str,
 
 
 def _category_load() -> dict:
-    from videos.models import Category
-
     return {c.pk: c for c in Category.objects.all()}
 
 
@@ -216,10 +211,6 @@ def comments_for_video(*, video: Video, user, before: int | None = None, limit: 
     """Top-level comments, newest first, each with its replies (oldest first).
 
     Others see published, non-hidden comments; authors also see their own in any state."""
-    from django.db.models import Prefetch
-
-    from videos.models import Comment
-
     shown = Q(state=Comment.State.PUBLISHED, hidden=False)
     if user is not None and user.is_authenticated:
         shown |= Q(author=user)
@@ -258,10 +249,6 @@ def favourite_videos(*, person) -> QuerySet[Video]:
 
 
 def profile_counts(*, person) -> dict[str, int]:
-    from django.db.models import Sum
-
-    from accounts.models import Follow
-
     likes = listable_videos().filter(creator=person).aggregate(n=Sum("like_count"))["n"] or 0
     return {
         "followers": Follow.objects.filter(followee=person).count(),
@@ -273,10 +260,6 @@ def profile_counts(*, person) -> dict[str, int]:
 def creator_video_stats(*, person) -> dict[int, dict]:
     """Per-video figures for the owner: views, average watch time, completion rate, likes,
     comments, shares (watch figures averaged over the recorded viewings)."""
-    from django.db.models import Avg, Count
-
-    from videos.models import EngagementEvent
-
     rows = (
         EngagementEvent.objects.filter(video__creator=person, kind=EngagementEvent.Kind.WATCH)
         .values("video_id")
@@ -342,8 +325,6 @@ def search_videos(*, q: str, viewer) -> QuerySet[Video]:
 
 
 def search_people(*, q: str, viewer, limit: int = 8):
-    from accounts.models import User
-
     word = q.strip().lstrip("@")
     if not word:
         return []
@@ -358,8 +339,6 @@ def search_people(*, q: str, viewer, limit: int = 8):
 
 def watch_history(*, user, limit: int = 60) -> list[Video]:
     """Videos this viewer played, most recent first, still watchable to them."""
-    from videos.models import VideoView
-
     views = (
         VideoView.objects.filter(user=user, video__in=visible_to(watchable_videos(), user=user))
         .select_related("video__creator")
