@@ -52,8 +52,6 @@ class User(AbstractUser):
         """The avatar through the media view (MEDIA_ROOT has no plain static route); "" if none."""
         if not self.avatar:
             return ""
-        from django.urls import reverse
-
         return reverse("videos:avatar", args=[self.avatar.name.rsplit("/", 1)[-1]])
 
     @property
