@@ -43,7 +43,17 @@ class RecommenderSettings(models.Model):
     )
     decay_days = models.FloatField("training half-life (days)", default=30.0)
     fresh_half_life_days = models.FloatField("freshness half-life (days)", default=3.0)
-    neighbours = models.PositiveIntegerField("neighbours per video", default=50)
+    neighbours = models.PositiveIntegerField(
+        "neighbours per video, at most",
+        default=400,
+        help_text="Nightly training picks k up to this on validation (and within its memory bound).",
+    )
+    learned_head = models.PositiveIntegerField(
+        "learned weights: most engaged videos",
+        default=4000,
+        help_text="Videos given learned (EASE) item-item weights; the rest keep cosine co-engagement. "
+        "Memory and time grow with its square and cube (4000: about 64 MB a matrix, 2 s a fit).",
+    )
     explore_min = models.FloatField("exploration share, lower bound", default=0.1)
     explore_max = models.FloatField("exploration share, upper bound", default=0.4)
     explore_default = models.FloatField("exploration share, default", default=0.2)
@@ -75,6 +85,8 @@ class RecommenderSettings(models.Model):
             errors["page_size"] = "Between 1 and 50."
         if not 1 <= self.neighbours <= 500:
             errors["neighbours"] = "Between 1 and 500."
+        if not 0 <= self.learned_head <= 20000:
+            errors["learned_head"] = "Between 0 (cosine only) and 20000."
         if self.per_creator < 1:
             errors["per_creator"] = "At least 1."
         weights = self.interaction_weights
@@ -99,6 +111,7 @@ class RecommenderSettings(models.Model):
             "decay_days": self.decay_days,
             "fresh_half_life_days": self.fresh_half_life_days,
             "neighbours": self.neighbours,
+            "learned_head": self.learned_head,
             "explore_min": self.explore_min,
             "explore_max": self.explore_max,
             "explore_default": self.explore_default,

@@ -6,7 +6,9 @@ all call these same functions."""
 import numpy as np
 import scipy.sparse as sp
 
-RECENT_CAP = 50  # anchors kept in a profile
+RECENT_CAP = 200  # anchors kept in a profile (training chooses how many of them count)
+DEFAULT_ANCHORS = 50  # anchors that count when the model chose none
+DEFAULT_PRIORS = {"like": 0.05, "completion": 0.4}  # rates before a model was trained
 CATEGORY_CAP = 30
 CATEGORY_DECAY = 0.97  # per event: a category's weight halves after ~23 events without it
 ARM_CAP = 60.0  # a+b of an arm's Beta posterior is kept below this, so the share keeps adapting
@@ -104,13 +106,36 @@ def profile_merge(state: dict, other: dict) -> dict:
     return state
 
 
-def anchors(recent, half_life: float):
-    """Profile anchors as (video ids, weights), newer events counting more."""
+def anchors(recent, half_life: float, count: int = DEFAULT_ANCHORS):
+    """Profile anchors as (video ids, weights): the newest `count`, newer events counting more
+    (half_life = inf: all alike)."""
+    recent = recent[:count]
     if not recent:
         return np.zeros(0, dtype=np.int64), np.zeros(0)
     ids = np.fromiter((r[0] for r in recent), dtype=np.int64, count=len(recent))
     w = np.fromiter((r[1] for r in recent), dtype=np.float64, count=len(recent))
     return ids, w * 0.5 ** (np.arange(len(recent)) / half_life)
+
+
+def model_params(model, params: dict) -> dict:
+    """The settings with what the active model's training chose on validation: how many of a
+    profile's anchors count and their recency half-life. Without a model (or a model from
+    before these were chosen), the settings' half-life and DEFAULT_ANCHORS."""
+    out = {**params, "anchor_count": DEFAULT_ANCHORS}
+    if model is not None and "anchor_count" in model.arrays:
+        out["anchor_count"] = int(model.arrays["anchor_count"])
+        out["history_half_life"] = float(model.arrays["anchor_half_life"])
+    return out
+
+
+def model_priors(model) -> dict:
+    """The catalogue's like and completion rates, as the nightly training measured them."""
+    priors = dict(DEFAULT_PRIORS)
+    if model is not None:
+        for key in ("like", "completion"):
+            if f"prior_{key}" in model.arrays:
+                priors[key] = float(model.arrays[f"prior_{key}"])
+    return priors
 
 
 def neighbour_scores(anchor_pos, anchor_w, indptr, indices, sims):
@@ -246,7 +271,9 @@ def score_for_profile(
     collab = np.zeros(n)
     text = np.zeros(n)
     pop = np.zeros(n)
-    anchor_ids, anchor_w = anchors(state["recent"], params["history_half_life"])
+    anchor_ids, anchor_w = anchors(
+        state["recent"], params["history_half_life"], params.get("anchor_count", DEFAULT_ANCHORS)
+    )
     if model is not None and n:
         known = positions >= 0
         pop[known] = model.arrays["pop"][positions[known]]

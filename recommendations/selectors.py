@@ -24,7 +24,6 @@ CATEGORY_CANDIDATES = 60
 TRENDING_CANDIDATES = 150
 FRESH_CANDIDATES = 40
 EXPLORE_POOL = 150
-DEFAULT_PRIORS = {"like": 0.05, "completion": 0.4}
 FRESH_TTL_S = 30.0
 # Scoring needs only these columns; whole Video objects are built for the ten that are shown.
 FIELDS = ("pk", "creator_id", "published_at", "like_count", "impression_count", "completion_sum", "play_count")
@@ -170,7 +169,7 @@ def _top(keys, scores, n):
 def _candidates(model, state, params, followed, excluded_videos):
     """Candidate ids with the pools they came from."""
     sources: dict[int, set[str]] = defaultdict(set)
-    anchor_ids, anchor_w = ranking.anchors(state["recent"], params["history_half_life"])
+    anchor_ids, anchor_w = ranking.anchors(state["recent"], params["history_half_life"], params["anchor_count"])
     positive_cats = [int(k) for k, v in sorted(state["category_weights"].items(), key=lambda kv: -kv[1]) if v > 0][:5]
     if model is not None:
         ids = model.video_ids
@@ -261,20 +260,16 @@ def _category_index(model, cats):
     return all_ids[order], np.concatenate([idf, np.full(len(extra), float(idf.max()) if len(idf) else 1.0)])[order]
 
 
-def _priors(model) -> dict:
-    priors = dict(DEFAULT_PRIORS)
-    if model is not None:
-        for key in ("like", "completion"):
-            if f"prior_{key}" in model.arrays:
-                priors[key] = float(model.arrays[f"prior_{key}"])
-    return priors
+def feed_for_viewer(
+    *, user, session_key: str, exclude_ids: set[int], limit: int = 10, rng=None, now=None, trace: dict | None = None
+) -> list[FeedItem]:
+    """One page of the For You feed, never containing a video in `exclude_ids`.
 
-
-def feed_for_viewer(*, user, session_key: str, exclude_ids: set[int], limit: int = 10) -> list[FeedItem]:
-    """One page of the For You feed, never containing a video in `exclude_ids`."""
-    params = settings_params()
+    `rng` (exploration's draws) and `now` (freshness) are for replaying the feed offline; with
+    `trace`, the page's candidate ids are left in trace["candidates"]."""
     model = store.active_model()
-    rng = np.random.default_rng()
+    params = ranking.model_params(model, settings_params())
+    rng = rng if rng is not None else np.random.default_rng()
     signed_in = user is not None and user.is_authenticated
     if signed_in:
         state = profile_state(user_id=user.pk)
@@ -284,13 +279,15 @@ def feed_for_viewer(*, user, session_key: str, exclude_ids: set[int], limit: int
     cold = not state["recent"] and not any(v > 0 for v in state["category_weights"].values())
 
     sources = _candidates(model, state, params, followed, excluded_videos)
+    if trace is not None:
+        trace["candidates"] = set(sources)
     videos = [Row(*r) for r in _candidate_rows.rows(video_ids=list(sources), creator_ids=list(excluded_creators))]
     cats = _categories_of([v.pk for v in videos])
     counters = _counters(videos)
-    now = timezone.now()
+    now = now or timezone.now()
     ages = np.array([(now - (v.published_at or now)).total_seconds() / 86400 for v in videos])
     positions = model.positions(counters["ids"]) if model is not None else np.full(len(videos), -1)
-    priors = _priors(model)
+    priors = ranking.model_priors(model)
     category_ids, idf = _category_index(model, cats)
     scores, parts = ranking.score_for_profile(
         model=model,
@@ -467,7 +464,7 @@ def _anchor_titles(model, state, videos, parts, idx, params) -> dict[int, str]:
     if model is None or not state["recent"]:
         return {}
     best: dict[int, int] = {}
-    anchor_ids, anchor_w = ranking.anchors(state["recent"], params["history_half_life"])
+    anchor_ids, anchor_w = ranking.anchors(state["recent"], params["history_half_life"], params["anchor_count"])
     positive = anchor_w > 0
     anchor_ids, anchor_w = anchor_ids[positive], anchor_w[positive]
     a_pos = model.positions(anchor_ids)

@@ -15,7 +15,7 @@ import scipy.sparse as sp
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from recommendations import ranking, training
@@ -314,6 +314,7 @@ def load_training_data(*, now, params: dict, horizon_days: float | None):
     w = base[kinds]
     watch = kinds == 0
     w[watch] = w[watch] * (np.clip(completion[watch], 0, 1) - 0.4) / 0.6
+    raw = w.astype(np.float32)  # what a live profile sums: no time decay
     age_days = (now.timestamp() - times) / 86400.0
     w = w * 0.5 ** (np.maximum(age_days, 0) / params["decay_days"])
     user_ids, user_idx = np.unique(users, return_inverse=True)
@@ -327,14 +328,42 @@ def load_training_data(*, now, params: dict, horizon_days: float | None):
         "events": len(w),
         "items": items,
         "weights": w,
+        "raw_weights": raw,
         "times": times,
         "n_users": len(user_ids),
+        "priors": catalogue_priors(),
     }
 
 
-def recommender_train(*, now=None, activate: bool = True, version: str | None = None, horizon_days: float | None = -1):
+def catalogue_priors() -> dict:
+    """The catalogue's like rate (likes per impression) and completion rate (completion per
+    play) over listable videos: the feed's quality signal and exploration draws shrink each
+    video's own rates toward these."""
+    sums = listable_videos().aggregate(
+        likes=Sum("like_count"),
+        impressions=Sum("impression_count"),
+        done=Sum("completion_sum"),
+        plays=Sum("play_count"),
+    )
+    priors = dict(ranking.DEFAULT_PRIORS)
+    if sums["impressions"]:
+        priors["like"] = float(sums["likes"] or 0) / float(sums["impressions"])
+    if sums["plays"]:
+        priors["completion"] = float(sums["done"] or 0) / float(sums["plays"])
+    return priors
+
+
+def recommender_train(
+    *,
+    now=None,
+    activate: bool = True,
+    version: str | None = None,
+    horizon_days: float | None = -1,
+    ordered: bool = True,
+):
     """Train on engagement up to `now`, write the artifact under MODEL_ROOT and record a
-    ModelVersion with its metrics and the settings it was trained with."""
+    ModelVersion with its metrics, what validation chose, and the settings it was trained with.
+    `ordered=False` says event times are only file order (an offline dataset without dates)."""
     now = now or timezone.now()
     params = settings_params()
     started = time.monotonic()
@@ -346,11 +375,13 @@ def recommender_train(*, now=None, activate: bool = True, version: str | None = 
         users=data.pop("users"),
         items=data.pop("items"),
         weights=data.pop("weights"),
+        raw_weights=data.pop("raw_weights"),
         times=data.pop("times"),
         n_users=data["n_users"],
         n_items=len(data["video_ids"]),
         item_categories=data["item_categories"],
         params=params,
+        ordered=ordered,
     )
     trained = time.monotonic()
     # Content neighbours for the newest videos: they matter most where co-engagement is thin.
@@ -367,6 +398,9 @@ def recommender_train(*, now=None, activate: bool = True, version: str | None = 
         text_indptr=t_ptr,
         text_idx=t_idx,
         text_sim=t_sim,
+        # The feed's quality signal and exploration read these (ranking.model_priors).
+        prior_like=np.asarray(data["priors"]["like"], dtype=np.float64),
+        prior_completion=np.asarray(data["priors"]["completion"], dtype=np.float64),
     )
     if connection.vendor == "sqlite":
         # Without statistics SQLite prefers the listable index over primary-key lookups for the
@@ -390,6 +424,9 @@ def recommender_train(*, now=None, activate: bool = True, version: str | None = 
         "events": int(data["events"]),
         "positive_pairs": int(arrays["n_pairs"][0]),
         "neighbour_entries": int(len(arrays["nbr_idx"])),
+        "prior_like": round(float(arrays["prior_like"]), 5),
+        "prior_completion": round(float(arrays["prior_completion"]), 5),
+        **training.choice_metrics(arrays),
         "load_s": round(loaded - started, 2),
         "train_s": round(trained - loaded, 2),
         "content_s": round(finished - trained, 2),

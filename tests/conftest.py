@@ -1,9 +1,18 @@
 """Shared fixtures: isolated media and model folders, users, and one headless Chromium per session."""
 
+import importlib
 import os
 from pathlib import Path
 
 import pytest
+from django.apps import apps
+from django.core.cache import cache
+from django.core.management import call_command
+from playwright.sync_api import sync_playwright
+
+from recommendations.services import settings_memo
+from tests import factories
+from videos.selectors import category_memo
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
 # there are ordinary blocking calls.
@@ -26,8 +35,6 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """The database cache (rate limits when REDIS_URL is unset) needs its table in the test database."""
-    from django.core.management import call_command
-
     with django_db_blocker.unblock():
         call_command("createcachetable", verbosity=0)
 
@@ -49,10 +56,6 @@ def data_migrations_rows(request):
     if marker is None and not {"db", "transactional_db"} & set(request.fixturenames):
         return
     request.getfixturevalue("transactional_db" if marker and marker.kwargs.get("transaction") else "db")
-    import importlib
-
-    from django.apps import apps
-
     for module, function in SEEDED_BY_MIGRATIONS:
         getattr(importlib.import_module(module), function)(apps, None)
 
@@ -61,8 +64,6 @@ def data_migrations_rows(request):
 def fresh_shared_cache(settings):
     """Redis outlives a test (the database cache is rolled back with it): start each test with
     an empty one, so rate limits and lockouts never leak between tests."""
-    from django.core.cache import cache
-
     if "redis" in settings.CACHES["default"]["BACKEND"].lower():
         cache.clear()
 
@@ -88,15 +89,11 @@ def isolated_storage(settings, tmp_path):
 
 @pytest.fixture
 def make_user(db):
-    from tests.factories import make_user as make  # noqa: PLC0415  (conftest loads before Django is set up)
-
-    return make
+    return factories.make_user
 
 
 @pytest.fixture(scope="session")
 def browser():
-    from playwright.sync_api import sync_playwright
-
     with sync_playwright() as pw:
         instance = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield instance
@@ -134,8 +131,5 @@ def save_artifact(page, name: str) -> Path:
 def fresh_process_memos():
     """Per-process memos (the recommender's knobs, the category table) start empty in every
     test: a rolled-back change sends no signal to clear them."""
-    from recommendations.services import settings_memo
-    from videos.selectors import category_memo
-
     settings_memo.forget()
     category_memo.forget()

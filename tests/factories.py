@@ -12,6 +12,11 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from accounts.models import User
+from moderation.models import ModerationDecision
+from moderation.services import decision_record
+from videos.models import Category, Encoding, Hashtag, Video
+
 CLIP_SECONDS = 2.0
 
 
@@ -46,8 +51,6 @@ _user_numbers = itertools.count(1)
 
 def make_user(username: str | None = None, password: str = "a-Str0ng-pass!", **extra):
     """The one way tests make an account (also the `make_user` fixture)."""
-    from accounts.models import User
-
     username = username or f"user{next(_user_numbers)}"
     return User.objects.create_user(
         username=username, email=extra.pop("email", f"{username}@example.com"), password=password, **extra
@@ -67,10 +70,6 @@ def ready_video(
 ):
     """A listable (or, by `visibility`, watchable/private) video with real files in the media
     layout, an Encoding row per rendition, and an approving decision on record."""
-    from moderation.models import ModerationDecision
-    from moderation.services import decision_record
-    from videos.models import Category, Encoding, Hashtag, Video
-
     video = Video.objects.create(
         creator=creator,
         title=title,

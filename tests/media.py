@@ -1,6 +1,7 @@
 """Test clips generated with ffmpeg's lavfi sources (never committed binaries), shared by every
 test that needs a real video: `make_clip(path, seconds=2, ...)`."""
 
+import json
 import shutil
 import subprocess
 import tempfile
@@ -104,8 +105,6 @@ def make_png(path, width: int = 64, height: int = 64) -> Path:
 
 def ffprobe(path) -> dict:
     """ffprobe's JSON for streams and format (for assertions about outputs)."""
-    import json
-
     result = subprocess.run(
         ["ffprobe", "-v", "error", "-show_streams", "-show_format", "-of", "json", str(path)],
         capture_output=True,

@@ -1,15 +1,30 @@
 """Queries compiled once per process answer exactly as the querysets they come from."""
 
+import numpy as np
 import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.db import IntegrityError, transaction
 from django.db.models import Value
+from django.utils import timezone
 
-from accounts.models import Block, Follow
+from accounts.models import Block, Follow, User
+from moderation.backends import StandingBackend
 from recommendations.models import ViewerProfile
+from recommendations.selectors import CARD_FIELDS, _card_videos
+from recommendations.views import _seen_ids
 from tests.factories import make_user, ready_video
-from tiktok.prepared import Prepared
+from tiktok.prepared import Prepared, instance, row_insert, row_update
 from videos.interactions import _event_video, _event_video_query
-from videos.models import Video
-from videos.selectors import listable_videos
+from videos.models import EngagementEvent, Like, Video, VideoView
+from videos.selectors import (
+    _flags,
+    _flags_query,
+    is_blocked_between,
+    listable_videos,
+    video_for_actor,
+    video_for_viewer,
+    viewer_flags,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -86,11 +101,6 @@ def test_a_query_that_cannot_be_prepared_is_refused_when_compiled(people_and_vid
 
 
 def test_the_session_user_loads_whole_and_a_banned_or_missing_one_does_not():
-    from django.utils import timezone
-
-    from accounts.models import User
-    from moderation.backends import StandingBackend
-
     ann = make_user("ann", display_name="Ann A.", bio="hi")
     loaded = StandingBackend().get_user(str(ann.pk))
     orm = User.objects.get(pk=ann.pk)
@@ -104,8 +114,6 @@ def test_the_session_user_loads_whole_and_a_banned_or_missing_one_does_not():
 
 
 def test_card_videos_are_built_as_select_related_only_builds_them(people_and_videos):
-    from recommendations.selectors import CARD_FIELDS, _card_videos
-
     (ann, _bob, _cat), videos = people_and_videos
     ann.display_name = "Ann A."
     ann.save()
@@ -124,18 +132,12 @@ def test_card_videos_are_built_as_select_related_only_builds_them(people_and_vid
 
 
 def test_an_instance_takes_its_columns_in_any_order():
-    from tiktok.prepared import instance
-
     video = instance(Video, ["duration", "id", "title"], [2.5, 7, "late"])
     assert (video.pk, video.title, video.duration) == (7, "late", 2.5)
     assert "public_id" in video.get_deferred_fields()
 
 
 def test_seen_public_ids_and_the_viewer_flags_match_the_orm(people_and_videos):
-    from recommendations.views import _seen_ids
-    from videos.models import Like
-    from videos.selectors import _flags, _flags_query, viewer_flags
-
     (ann, bob, _cat), videos = people_and_videos
     Like.objects.create(user=ann, video=videos[1])
     Follow.objects.create(follower=ann, followee=bob)
@@ -151,11 +153,6 @@ def test_seen_public_ids_and_the_viewer_flags_match_the_orm(people_and_videos):
 
 
 def test_row_insert_and_row_update_write_what_the_orm_writes(people_and_videos):
-    from django.db import IntegrityError, transaction
-
-    from tiktok.prepared import row_insert, row_update
-    from videos.models import EngagementEvent, VideoView
-
     (ann, _bob, _cat), videos = people_and_videos
     event = row_insert(EngagementEvent, user=ann, video=videos[0], kind="watch", watch_seconds=1.5, completion=0.5)
     stored = EngagementEvent.objects.get(pk=event.pk)
@@ -190,10 +187,6 @@ def test_row_insert_and_row_update_write_what_the_orm_writes(people_and_videos):
 
 
 def test_list_values_are_written_safely(people_and_videos):
-    import numpy as np
-
-    from recommendations.views import _seen_ids
-
     _people, videos = people_and_videos
     titles = Prepared(lambda ids: Video.objects.filter(pk__in=ids).values_list("title"), ids=list)
     assert titles.rows(ids=[np.int64(videos[0].pk)]) == [("one",)]
@@ -202,12 +195,6 @@ def test_list_values_are_written_safely(people_and_videos):
 
 
 def test_video_for_actor_answers_as_viewer_rules_and_blocks_do(people_and_videos):
-    from django.contrib.auth.models import AnonymousUser
-    from django.utils import timezone
-
-    from accounts.models import User
-    from videos.selectors import is_blocked_between, video_for_actor, video_for_viewer
-
     (ann, bob, cat), videos = people_and_videos
     staff = make_user("staff", is_staff=True)
     Block.objects.create(blocker=ann, blocked=bob)

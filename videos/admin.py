@@ -8,7 +8,7 @@ from django.contrib.admin.helpers import ActionForm
 from django.urls import reverse
 from django.utils.html import format_html
 
-from videos import services
+from videos import transcoding
 from videos.models import Category, Encoding, EncodingAttempt, Hashtag, Video
 
 
@@ -80,7 +80,7 @@ class VideoAdmin(admin.ModelAdmin):
     def retranscode(self, request, queryset):
         count = 0
         for video in queryset.filter(deleted_at__isnull=True):
-            services.video_retranscode(video=video)
+            transcoding.video_retranscode(video=video)
             count += 1
         self.message_user(request, f"Queued {count} video(s) for transcoding.")
 

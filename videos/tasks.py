@@ -1,16 +1,16 @@
 """Background jobs for videos (thin: load ids, call one service)."""
 
-from videos import services
+from videos import transcoding
 from videos.maintenance import media_orphans_remove
 from videos.retention import events_roll_up
 
 
 def transcode_video(video_id: int) -> None:
-    services.video_transcode(video_id=video_id)
+    transcoding.video_transcode(video_id=video_id)
 
 
 def sweep_stuck_work() -> dict:
-    return services.encodings_sweep_stuck()
+    return transcoding.encodings_sweep_stuck()
 
 
 def cleanup_media() -> int:

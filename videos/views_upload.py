@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
-from videos import services
+from videos import services, transcoding, uploads
 from videos.forms import VideoDetailsForm, VideoEditForm
 from videos.models import Video
 
@@ -51,7 +51,7 @@ class LimitedUploadHandler(FileUploadHandler):
         if field_name != "file" or self.path is not None:
             raise SkipFile
         super().new_file(field_name, file_name, content_type, content_length, charset, content_type_extra)
-        self.path = services.upload_temp_path()
+        self.path = uploads.upload_temp_path()
         self.handle = self.path.open("wb")
 
     def receive_data_chunk(self, raw_data, start):
@@ -117,7 +117,7 @@ def _upload(request, handler: LimitedUploadHandler | None):
     if received is None:
         return _form_response(request, form, "Choose a video file to upload.")
     try:
-        video = services.video_create(
+        video = uploads.video_create(
             creator=request.user,
             source_path=received.path,
             title=form.cleaned_data["title"],
@@ -175,7 +175,7 @@ def status(request, public_id):
     context = {
         "video": video,
         "final": _is_final(video),
-        "percent": services.video_progress(video=video),
+        "percent": transcoding.video_progress(video=video),
         "poll_url": reverse("videos:status", args=[video.public_id]),
     }
     if request.htmx:

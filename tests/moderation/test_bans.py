@@ -3,6 +3,7 @@ and ban, a banned account cannot log in and its videos stop being listable; all 
 
 import pytest
 from django.contrib.auth import authenticate
+from django.contrib.auth.models import Group, Permission
 
 from moderation import decisions, sanctions
 from moderation.models import ModerationDecision
@@ -57,8 +58,6 @@ def test_reinstating_lifts_the_ban_as_a_logged_decision(make_user):
 
 
 def test_a_moderator_bans_and_reinstates_a_creator_from_the_video_queue(client, make_user, settings):
-    from django.contrib.auth.models import Group, Permission
-
     settings.STAFF_2FA = False
     group, _ = Group.objects.get_or_create(name="Moderators")
     group.permissions.add(*Permission.objects.filter(codename__in=["view_videoreview", "change_videoreview"]))

@@ -3,10 +3,12 @@ every decision logged with probabilities, thresholds and model version, fail-clo
 model cannot run, and odd input that never crashes."""
 
 import pytest
+from django.urls import reverse
 
 from moderation import classifier, decisions, services
 from moderation.categories import CATEGORIES
 from moderation.models import ModerationDecision, ModerationPolicy
+from moderation.tasks import rescore_held_comments, rescore_recent_comments
 from tests.factories import make_user, ready_video
 from videos.models import Comment
 
@@ -101,8 +103,6 @@ def test_a_script_tag_in_a_comment_is_rendered_escaped(client, video):
     comment = Comment.objects.create(video=video, author=author, text='<script>alert("x")</script>', state="held")
     services.comment_screen(comment=comment)
     client.force_login(author)
-    from django.urls import reverse
-
     html = client.get(reverse("videos:comments", args=[video.public_id]), HTTP_HX_REQUEST="true").content.decode()
     assert '<script>alert("x")</script>' not in html
     assert "&lt;script&gt;" in html
@@ -140,8 +140,6 @@ def test_rescoring_updates_held_comments_but_never_overrides_a_person(video):
         )
     moderator = make_user("mod", is_staff=True)
     decisions.comment_decide(comment=b, outcome="review", actor=moderator, note="keep looking")
-    from moderation.tasks import rescore_held_comments
-
     assert rescore_held_comments() == 1
     a.refresh_from_db(), b.refresh_from_db()
     assert a.state == "published" and b.state == "held"
@@ -150,8 +148,6 @@ def test_rescoring_updates_held_comments_but_never_overrides_a_person(video):
 
 
 def test_activating_a_version_rechecks_recent_comments(video):
-    from moderation.tasks import rescore_recent_comments
-
     comment = _comment(video, "thanks for the tips, trying this recipe tonight")
     assert services.comment_screen(comment=comment) == "published"
     # A stricter policy stands in for a stricter model: the re-check applies it to recent comments.

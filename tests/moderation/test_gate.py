@@ -15,7 +15,7 @@ from moderation.video_jobs import moderation_sweep
 from tests.factories import make_user, ready_video
 from tests.media import make_clip
 from tiktok import gate, jobs
-from videos import interactions, services
+from videos import interactions, transcoding, uploads
 from videos.models import Comment, Video
 from videos.selectors import listable_videos
 
@@ -50,10 +50,10 @@ def test_a_new_comment_stays_held(failing_gate):
 
 
 def test_a_new_video_stays_pending_and_unlisted_until_the_gate_works_again(failing_gate, settings):
-    source = services.upload_temp_path()
+    source = uploads.upload_temp_path()
     make_clip(source, seconds=1.5)
-    video = services.video_create(creator=make_user("maker"), source_path=source, title="Sunset", enqueue=False)
-    video = services.video_process_inline(video=video)
+    video = uploads.video_create(creator=make_user("maker"), source_path=source, title="Sunset", enqueue=False)
+    video = transcoding.video_process_inline(video=video)
     assert video.processing == Video.Processing.READY
     assert video.moderation == Video.Moderation.PENDING
     assert not listable_videos().filter(pk=video.pk).exists()

@@ -2,6 +2,7 @@
 them hide the item until a moderator decides, and reporters hear the outcome."""
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 
 from accounts.models import Notification
 from moderation import decisions, reports
@@ -42,8 +43,6 @@ def test_a_second_report_by_the_same_person_is_refused(make_user, video):
 
 
 def test_anonymous_reports_are_refused_on_the_page_and_in_the_service(client, video):
-    from django.contrib.auth.models import AnonymousUser
-
     with pytest.raises(Refused, match="Sign in"):
         reports.report_create(reporter=AnonymousUser(), item=video, category="S")
     response = client.post(f"/moderation/report/video/{video.public_id}/", {"category": "S"})

@@ -13,6 +13,7 @@ from moderation import decisions, reports
 from moderation.services import decision_record
 from tests.moderation.video_clips import clips, local_models, pending_video, whisper_dir  # noqa: F401
 from videos.models import Video
+from videos.services import video_apply_moderation
 
 pytestmark = pytest.mark.django_db
 
@@ -55,8 +56,6 @@ def test_moderation_report_counts_outcomes_categories_providers_overrides_and_ap
                     thresholds=thresholds, model_versions={"comment_classifier": "v1"})  # fmt: skip
     for video in videos:
         video.refresh_from_db()
-    from videos.services import video_apply_moderation
-
     video_apply_moderation(video=videos[1], outcome="rejected", reason="violence")
     decisions.video_decide(video=videos[0], outcome="approved", actor=moderator, note="fine")
     reports.appeal_create(video=videos[1], user=creator, reason="It is a film scene.")

@@ -19,7 +19,7 @@ from moderation.tasks import moderate_video
 from moderation.video_jobs import moderation_sweep, video_moderation_run
 from tests.media import make_clip
 from tests.moderation.video_clips import clips, local_models, pending_video, whisper_dir  # noqa: F401
-from videos import services
+from videos import transcoding, uploads
 from videos.models import EncodingAttempt, Video
 from videos.selectors import listable_videos
 
@@ -31,10 +31,10 @@ def decisions(video):
 
 
 def test_a_failed_transcode_is_never_listable_and_never_screened(make_user, tmp_path):
-    source = services.upload_temp_path()
+    source = uploads.upload_temp_path()
     make_clip(source, seconds=1.5)
-    video = services.video_create(creator=make_user(), source_path=source, title="t", enqueue=False)
-    services.video_fail(video=video, reason="ffmpeg crashed")
+    video = uploads.video_create(creator=make_user(), source_path=source, title="t", enqueue=False)
+    transcoding.video_fail(video=video, reason="ffmpeg crashed")
     video.refresh_from_db()
     assert video.processing == "failed" and video.moderation == "pending"
     assert not listable_videos().filter(pk=video.pk).exists() and not decisions(video).exists()
@@ -86,10 +86,10 @@ def test_a_crash_outside_any_stage_is_retried_without_transcoding_again_then_hel
 ):
     settings.VIDEO_MODERATION_MAX_ATTEMPTS = 2
     # A real upload and transcode (both renditions), stopped before the gate.
-    source = services.upload_temp_path()
+    source = uploads.upload_temp_path()
     make_clip(source, seconds=1.5)
-    video = services.video_create(creator=make_user(), source_path=source, title="Bars", enqueue=False)
-    video = services.video_process_inline(video=video, screen=False)
+    video = uploads.video_create(creator=make_user(), source_path=source, title="Bars", enqueue=False)
+    video = transcoding.video_process_inline(video=video, screen=False)
     attempts_before = list(EncodingAttempt.objects.filter(encoding__video=video).values_list("pk", flat=True))
     assert len(attempts_before) == 2
     retries = []

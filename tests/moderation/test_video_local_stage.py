@@ -4,8 +4,10 @@ speech or a threatening title is held or removed under the category that fits, w
 points at the words; friendly speech is approved and gets captions; colour patterns score S near zero."""
 
 import pytest
+from django.conf import settings
 
 from moderation.models import ModerationDecision
+from moderation.video_jobs import video_moderation_run
 from tests.moderation.video_clips import clips, local_models, pending_video, through_pipeline, whisper_dir  # noqa: F401
 from videos.selectors import listable_videos
 
@@ -41,8 +43,6 @@ def test_friendly_speech_is_approved_and_gets_captions(local_models, make_user, 
 
 def test_a_threatening_title_is_held_with_the_title_as_evidence(local_models, make_user, clips):
     video = pending_video(make_user(), clips["colours"], title="I will find you and kill you and your whole family")
-    from moderation.video_jobs import video_moderation_run
-
     video_moderation_run(video=video)
     video.refresh_from_db()
     decision = screen_of(video)
@@ -54,8 +54,6 @@ def test_a_threatening_title_is_held_with_the_title_as_evidence(local_models, ma
 
 def test_plain_colour_patterns_score_sexual_content_near_zero(local_models, make_user, clips):
     video = pending_video(make_user(), clips["colours"], title="Colour bars")
-    from moderation.video_jobs import video_moderation_run
-
     video_moderation_run(video=video)
     decision = screen_of(video)
     frames = decision.stages["frames"]
@@ -64,6 +62,4 @@ def test_plain_colour_patterns_score_sexual_content_near_zero(local_models, make
     assert decision.stages["speech"]["status"] == "skipped"  # a silent clip
     thumbs = [f for f in decision.evidence["frames"] if "thumb" in f]
     assert thumbs
-    from django.conf import settings
-
     assert (settings.MEDIA_ROOT / "moderation" / video.public_id / thumbs[0]["thumb"]).is_file()

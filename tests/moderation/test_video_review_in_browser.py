@@ -9,9 +9,11 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 
 from moderation.models import ModerationDecision
+from moderation.services import decision_record
 from moderation.video_jobs import video_moderation_run
 from tests.conftest import save_artifact
 from tests.moderation.video_clips import clips, pending_video  # noqa: F401
+from videos.models import Video
 from videos.services import video_apply_moderation
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -105,9 +107,6 @@ def test_staff_without_the_permission_neither_see_nor_act(client, make_user, set
 
 
 def test_the_queue_filters_by_category_score_and_appeal(client, make_user, settings):
-    from moderation.services import decision_record
-    from videos.models import Video
-
     settings.STAFF_2FA = False
     moderator = make_user("mod", is_staff=True)
     moderator.groups.add(moderators_group())

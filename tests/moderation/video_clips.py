@@ -40,14 +40,14 @@ def local_models(settings, whisper_dir):
 
 def through_pipeline(creator, clip: Path, *, title: str, description: str = ""):
     """Upload and transcode `clip` inline, as ingest_video --wait does; moderation runs at the end."""
-    from videos import services
+    from videos import transcoding, uploads
 
-    source = services.upload_temp_path()
+    source = uploads.upload_temp_path()
     shutil.copyfile(clip, source)
-    video = services.video_create(
+    video = uploads.video_create(
         creator=creator, source_path=source, title=title, description=description, enqueue=False
     )
-    video = services.video_process_inline(video=video)
+    video = transcoding.video_process_inline(video=video)
     video.refresh_from_db()
     return video
 

@@ -13,7 +13,7 @@ from django_q.brokers.redis_broker import Redis
 
 from tests.media import make_clip
 from tests.videos.fixtures import default_categories  # noqa: F401  (autouse)
-from videos import services
+from videos import transcoding
 from videos.models import Category, Encoding, Video
 
 pytestmark = pytest.mark.django_db
@@ -57,8 +57,8 @@ def test_uploads_are_accepted_and_jobs_run_once_redis_returns(
     settings.TRANSCODE_STALE_SECONDS = 1
     Encoding.objects.filter(video=video).update(created_at=timezone.now() - dt.timedelta(minutes=10))
     sent = []
-    monkeypatch.setattr(services.jobs, "enqueue", lambda func, *args, **kw: sent.append((func, args)))
-    assert services.encodings_sweep_stuck()["jobs_sent"] == 1
+    monkeypatch.setattr(transcoding.jobs, "enqueue", lambda func, *args, **kw: sent.append((func, args)))
+    assert transcoding.encodings_sweep_stuck()["jobs_sent"] == 1
     func, args = sent[0]
     assert func == "videos.tasks.transcode_video"
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from accounts.models import User
+from recommendations.services import profile_on_event
 from videos.models import Category, EngagementEvent, Video
 
 
@@ -62,8 +63,6 @@ def plant_engagement(by_cat, *, viewers_per_category: int = 6, per_viewer: int =
 
 def record(user, video, kind, *, completion=0.0, slot="ranked"):
     """What the viewer pages do: write the event row, then update the profile in the request."""
-    from recommendations.services import profile_on_event
-
     event = EngagementEvent.objects.create(user=user, video=video, kind=kind, completion=completion, slot=slot)
     profile_on_event(event=event)
     return event

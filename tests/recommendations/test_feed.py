@@ -1,16 +1,17 @@
 from collections import Counter
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 
 from accounts.models import Block
 from moderation import reports
 from recommendations import ranking
 from recommendations.models import ViewerProfile
 from recommendations.selectors import feed_for_viewer
-from recommendations.services import profile_state, settings_params
+from recommendations.services import profile_on_event, profile_state, settings_params
 from tests.recommendations.catalogue import record
 from tiktok.models import ModelVersion
-from videos.models import NotInterested, Video
+from videos.models import EngagementEvent, NotInterested, Video
 
 pytestmark = pytest.mark.django_db
 
@@ -113,11 +114,6 @@ def test_excluded_videos_never_appear_and_a_session_never_repeats(world, make_us
 
 
 def test_a_signed_out_viewers_events_shape_their_sessions_next_page(world):
-    from django.contrib.auth.models import AnonymousUser
-
-    from recommendations.services import profile_on_event
-    from videos.models import EngagementEvent
-
     cats, _people, _videos, by_cat = world
     anonymous, target = AnonymousUser(), cats[2].pk
     before = page_categories(feed_for_viewer(user=anonymous, session_key="s-watcher", exclude_ids=set()))[target]

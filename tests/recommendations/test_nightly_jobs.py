@@ -6,6 +6,7 @@ from django.core.management import call_command
 from recommendations.models import ViewerProfile
 from recommendations.selectors import caches_clear
 from tests.recommendations.catalogue import make_catalogue, plant_engagement, record
+from tiktok.models import ModelVersion
 from tiktok.schedules import SCHEDULES
 
 pytestmark = pytest.mark.django_db
@@ -19,8 +20,6 @@ def test_the_nightly_jobs_are_scheduled_in_the_long_cluster():
 
 
 def test_training_and_preference_commands_record_a_model_and_top_categories(make_user, settings):
-    from tiktok.models import ModelVersion
-
     caches_clear()
     cats, _people, _videos, by_cat = make_catalogue(per_category=10, creators=6)
     plant_engagement(by_cat, viewers_per_category=3, per_viewer=4)

@@ -4,12 +4,11 @@ in this folder are unaffected)."""
 import importlib
 
 import pytest
+from django.apps import apps
 
 
 @pytest.fixture(autouse=True)
 def default_categories(db):
     """The 19 categories the data migration seeds; a transactional test elsewhere in the run
     flushes them, so put them back (idempotent)."""
-    from django.apps import apps
-
     importlib.import_module("videos.migrations.0003_seed_categories").seed(apps, None)

@@ -6,6 +6,7 @@ from django.db import reset_queries
 from django.urls import reverse
 
 from tests.factories import counting_queries, make_user, ready_video
+from videos.interactions import comment_count_refresh
 from videos.models import Comment, Video
 
 pytestmark = pytest.mark.django_db
@@ -120,8 +121,6 @@ def test_authors_delete_their_own_creators_any_and_others_none(client, video):
 
 
 def test_the_comment_count_only_counts_what_others_can_read(client, video):
-    from videos.interactions import comment_count_refresh
-
     author = make_user("author")
     Comment.objects.create(video=video, author=author, text="a", state="published")
     Comment.objects.create(video=video, author=author, text="b", state="held")

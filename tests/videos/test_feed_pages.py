@@ -1,11 +1,14 @@
 """The For You feed, the Following tab and the watch page, rendered on the server."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.db import reset_queries
 from django.urls import reverse
+from django.utils import timezone
 
+from accounts.services import block_create, follow_create
 from tests.factories import counting_queries, make_user, ready_video
 
 pytestmark = pytest.mark.django_db
@@ -81,12 +84,6 @@ def test_the_feed_page_query_count_does_not_grow_with_the_number_of_videos(
 
 
 def test_the_following_tab_shows_followed_creators_newest_first(client, creator):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from accounts.services import follow_create
-
     viewer = make_user("viewer")
     other = make_user("other")
     old = ready_video(creator, title="old one", published_at=timezone.now() - timedelta(days=2), media=False)
@@ -111,8 +108,6 @@ def test_the_watch_page_has_opengraph_tags_and_private_videos_are_not_found(clie
 
 
 def test_blocked_creators_videos_leave_the_feed_both_ways(client, creator):
-    from accounts.services import block_create
-
     viewer = make_user("viewer")
     video = ready_video(creator, title="from the blocked", media=False)
     client.force_login(viewer)

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from tests import factories
 from videos.models import Hashtag, Video
-from videos.services import hashtags_parse
+from videos.uploads import hashtags_parse
 
 pytestmark = pytest.mark.django_db
 

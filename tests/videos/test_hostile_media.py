@@ -21,7 +21,7 @@ from moderation import frames, speech
 from tests.factories import ready_video
 from tests.media import ffprobe, make_clip
 from tests.videos.fixtures import default_categories  # noqa: F401  (autouse)
-from videos import ffmpeg, services
+from videos import ffmpeg, transcoding, uploads
 from videos.models import Category, Video
 
 pytestmark = pytest.mark.django_db
@@ -67,9 +67,9 @@ def victim(make_user, tmp_path):
     of the public id)."""
     owner = make_user("victim")
     ready = ready_video(owner, title="Private diary", visibility=Video.Visibility.PRIVATE)
-    upload = services.upload_temp_path()
+    upload = uploads.upload_temp_path()
     make_clip(upload, seconds=1.2, width=64, height=48)
-    in_flight = services.video_create(
+    in_flight = uploads.video_create(
         creator=owner,
         source_path=upload,
         title="Private draft",
@@ -232,7 +232,7 @@ def test_every_command_that_reads_media_carries_the_allowlist(make_user, tmp_pat
     """The real pipeline on a Matroska upload (validation, transcode, output checks, poster,
     preview), then the moderation readers on its rendition: every input is opened with the file
     protocol only, the demuxer allowlist, and (after the first probe) the probed demuxer."""
-    upload = services.upload_temp_path()
+    upload = uploads.upload_temp_path()
     make_clip(tmp_path / "clip.mkv", seconds=1.5, width=96, height=64, fmt="matroska")
     shutil.copyfile(tmp_path / "clip.mkv", upload)
     log = Commands()
@@ -241,8 +241,8 @@ def test_every_command_that_reads_media_carries_the_allowlist(make_user, tmp_pat
     previous = logger.level
     logger.setLevel(logging.INFO)
     try:
-        video = services.video_create(creator=make_user(), source_path=upload, title="Mine", enqueue=False)
-        video = services.video_process_inline(video=video, screen=False)
+        video = uploads.video_create(creator=make_user(), source_path=upload, title="Mine", enqueue=False)
+        video = transcoding.video_process_inline(video=video, screen=False)
         assert video.processing == Video.Processing.READY
         rendition = Path(settings.MEDIA_ROOT) / video.encodings.get(rendition="720p").path
         sampled = frames.sample(rendition, tmp_path / "frames", duration=video.duration)

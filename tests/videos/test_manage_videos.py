@@ -7,7 +7,7 @@ from moderation.models import ModerationDecision
 from tests.media import make_clip
 from tests.videos.fixtures import default_categories  # noqa: F401  (autouse)
 from tiktok import jobs
-from videos import services
+from videos import services, transcoding, uploads
 from videos.models import Category, Encoding, Video
 
 pytestmark = pytest.mark.django_db
@@ -16,9 +16,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def finished(make_user):
     def _make(user=None, **clip):
-        source = services.upload_temp_path()
+        source = uploads.upload_temp_path()
         make_clip(source, **({"seconds": 2, "width": 160, "height": 120} | clip))
-        video = services.video_create(
+        video = uploads.video_create(
             creator=user or make_user(),
             source_path=source,
             title="Sunset",
@@ -26,21 +26,21 @@ def finished(make_user):
             categories=Category.objects.filter(name="Travel"),
             enqueue=False,
         )
-        return services.video_process_inline(video=video, screen=False)
+        return transcoding.video_process_inline(video=video, screen=False)
 
     return _make
 
 
 def test_the_status_page_polls_until_the_final_state_and_then_stops(client, make_user):
     user = make_user()
-    source = services.upload_temp_path()
+    source = uploads.upload_temp_path()
     make_clip(source, seconds=1.2, width=64, height=48)
-    video = services.video_create(creator=user, source_path=source, title="Poll", enqueue=False)
+    video = uploads.video_create(creator=user, source_path=source, title="Poll", enqueue=False)
     client.force_login(user)
     url = reverse("videos:status", args=[video.public_id])
     fragment = client.get(url, HTTP_HX_REQUEST="true").content.decode()
     assert 'hx-trigger="every 1s"' in fragment and "<html" not in fragment
-    video = services.video_process_inline(video=video)
+    video = transcoding.video_process_inline(video=video)
     fragment = client.get(url, HTTP_HX_REQUEST="true").content.decode()
     assert "hx-trigger" not in fragment
     assert 'id="moderation-state"' in fragment
@@ -58,10 +58,10 @@ def test_the_status_page_is_only_for_the_creator_and_staff(client, make_user, fi
 
 def test_a_failed_video_shows_its_reason(client, make_user):
     user = make_user()
-    source = services.upload_temp_path()
+    source = uploads.upload_temp_path()
     make_clip(source, seconds=1.2, width=64, height=48)
-    video = services.video_create(creator=user, source_path=source, title="Doomed", enqueue=False)
-    services.video_fail(video=video, reason="Transcoding 720p failed after 3 attempts: disk full")
+    video = uploads.video_create(creator=user, source_path=source, title="Doomed", enqueue=False)
+    transcoding.video_fail(video=video, reason="Transcoding 720p failed after 3 attempts: disk full")
     client.force_login(user)
     page = client.get(reverse("videos:status", args=[video.public_id])).content.decode()
     assert "disk full" in page and "every 1s" not in page
@@ -145,11 +145,11 @@ def test_categories_are_editable_in_the_admin(client, make_user):
 
 def test_a_video_deleted_before_its_job_runs_is_never_transcoded(client, settings, make_user):
     user = make_user()
-    source = services.upload_temp_path()
+    source = uploads.upload_temp_path()
     make_clip(source, seconds=1.2, width=64, height=48)
-    video = services.video_create(creator=user, source_path=source, title="Gone", enqueue=False)
+    video = uploads.video_create(creator=user, source_path=source, title="Gone", enqueue=False)
     services.video_delete(video=video)
-    services.video_transcode(video_id=video.pk)
+    transcoding.video_transcode(video_id=video.pk)
     assert not (settings.MEDIA_ROOT / "videos" / video.public_id).exists()
     assert not list(settings.UPLOAD_TMP_ROOT.iterdir())
     assert set(Encoding.objects.filter(video=video).values_list("status", flat=True)) == {"failed"}

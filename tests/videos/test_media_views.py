@@ -2,9 +2,11 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.media import make_clip
 from videos.models import Encoding, Video
+from videos.templatetags.clip import avatar
 
 pytestmark = pytest.mark.django_db
 
@@ -159,8 +161,6 @@ def test_an_unlisted_video_is_served_by_link(client, media_video):
 
 
 def test_a_deleted_video_is_404_even_to_its_owner(client, media_video):
-    from django.utils import timezone
-
     video = media_video(deleted_at=timezone.now())
     client.force_login(video.creator)
     assert client.get(media_url(video)).status_code == 404
@@ -202,8 +202,6 @@ def test_avatars_are_served_for_active_users_only(client, settings, make_user):
 
 
 def test_a_held_or_rejected_profile_shows_its_avatar_only_to_its_owner_and_staff(client, settings, make_user):
-    from videos.templatetags.clip import avatar
-
     user = make_user("held_face")
     (settings.MEDIA_ROOT / "avatars").mkdir()
     (settings.MEDIA_ROOT / "avatars" / "held.jpg").write_bytes(b"\xff\xd8\xff" + b"x" * 20)

@@ -6,13 +6,14 @@ import os
 import signal
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.db import connections
 from django.utils import timezone
 
 from tests.media import make_clip
-from videos import services
+from videos import transcoding, uploads
 from videos.models import Encoding, Video
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -22,15 +23,15 @@ def _worker(video_id):
     # Own process group, so killing the "worker" also kills its ffmpeg child, as a crash would.
     os.setsid()
     connections.close_all()
-    services.video_transcode(video_id=video_id)
+    transcoding.video_transcode(video_id=video_id)
     os._exit(0)
 
 
 def test_a_killed_transcode_is_requeued_by_the_sweeper_and_finishes_with_two_attempts(settings, make_user, monkeypatch):
-    source = services.upload_temp_path()
+    source = uploads.upload_temp_path()
     # Big enough that the 720p encode takes a few seconds on a busy machine.
     make_clip(source, seconds=6, width=1280, height=720)
-    video = services.video_create(creator=make_user(), source_path=source, title="crash", enqueue=False)
+    video = uploads.video_create(creator=make_user(), source_path=source, title="crash", enqueue=False)
 
     connections.close_all()
     worker = multiprocessing.get_context("fork").Process(target=_worker, args=(video.pk,))
@@ -49,14 +50,14 @@ def test_a_killed_transcode_is_requeued_by_the_sweeper_and_finishes_with_two_att
     assert Encoding.objects.get(video=video, rendition="720p").status == Encoding.Status.RUNNING
 
     # Nothing is requeued while the heartbeat is fresh...
-    assert services.encodings_sweep_stuck()["requeued"] == 0
+    assert transcoding.encodings_sweep_stuck()["requeued"] == 0
     # ...and it is, once no heartbeat came for longer than the threshold (the last one back-dated).
     Encoding.objects.filter(video=video, rendition="720p").update(
         heartbeat_at=timezone.now() - timedelta(seconds=settings.TRANSCODE_STALE_SECONDS + 1)
     )
     sent = []
-    monkeypatch.setattr(services.jobs, "enqueue", lambda func, *args, **kw: sent.append((func, args, kw)))
-    assert services.encodings_sweep_stuck()["requeued"] == 1
+    monkeypatch.setattr(transcoding.jobs, "enqueue", lambda func, *args, **kw: sent.append((func, args, kw)))
+    assert transcoding.encodings_sweep_stuck()["requeued"] == 1
     assert sent == [("videos.tasks.transcode_video", (video.pk,), {"long": True})]
     assert not (settings.MEDIA_ROOT / "videos" / video.public_id / "720p.mp4.part").exists()
 
@@ -76,25 +77,25 @@ def test_a_killed_transcode_is_requeued_by_the_sweeper_and_finishes_with_two_att
 
 
 def test_a_claimed_encoding_cannot_be_claimed_again(make_user):
-    source = services.upload_temp_path()
+    source = uploads.upload_temp_path()
     make_clip(source, seconds=1.2, width=64, height=48)
-    video = services.video_create(creator=make_user(), source_path=source, title="twice", enqueue=False)
+    video = uploads.video_create(creator=make_user(), source_path=source, title="twice", enqueue=False)
     encoding = Encoding.objects.get(video=video, rendition="720p")
     Encoding.objects.filter(pk=encoding.pk).update(status=Encoding.Status.RUNNING)
-    info = services.ffmpeg.probe(services.Path(video.source_path))
-    assert services.encoding_run(encoding=encoding, source=services.Path(video.source_path), info=info) is False
+    info = transcoding.ffmpeg.probe(Path(video.source_path))
+    assert transcoding.encoding_run(encoding=encoding, source=Path(video.source_path), info=info) is False
     assert encoding.attempt_log.count() == 0
 
 
 def test_the_sweeper_gives_up_after_the_last_attempt(settings, make_user):
     settings.TRANSCODE_STALE_SECONDS = 1
     settings.TRANSCODE_MAX_ATTEMPTS = 1
-    source = services.upload_temp_path()
+    source = uploads.upload_temp_path()
     make_clip(source, seconds=1.2, width=64, height=48)
-    video = services.video_create(creator=make_user(), source_path=source, title="stuck", enqueue=False)
+    video = uploads.video_create(creator=make_user(), source_path=source, title="stuck", enqueue=False)
     Encoding.objects.filter(video=video, rendition="720p").update(
-        status=Encoding.Status.RUNNING, attempts=1, heartbeat_at=services.timezone.now() - services.timedelta(seconds=5)
+        status=Encoding.Status.RUNNING, attempts=1, heartbeat_at=timezone.now() - timedelta(seconds=5)
     )
-    assert services.encodings_sweep_stuck()["failed"] == 1
+    assert transcoding.encodings_sweep_stuck()["failed"] == 1
     video.refresh_from_db()
     assert video.processing == Video.Processing.FAILED and "stopped responding" in video.processing_error

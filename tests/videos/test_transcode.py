@@ -5,7 +5,7 @@ import pytest
 
 from moderation.models import ModerationDecision
 from tests.media import ffprobe, make_clip
-from videos import services
+from videos import services, transcoding, uploads
 from videos.models import Encoding, Video
 
 pytestmark = pytest.mark.django_db
@@ -13,13 +13,13 @@ pytestmark = pytest.mark.django_db
 
 def process(video, screen=False):
     # Automatic moderation is its own subject (tests/moderation); most tests here stop before it.
-    return services.video_process_inline(video=video, screen=screen)
+    return transcoding.video_process_inline(video=video, screen=screen)
 
 
 def upload(user, tmp_path, name="clip.mp4", title="A clip", **clip_kwargs):
-    source = services.upload_temp_path()
+    source = uploads.upload_temp_path()
     make_clip(source, **clip_kwargs)
-    return services.video_create(creator=user, source_path=source, title=title, enqueue=False)
+    return uploads.video_create(creator=user, source_path=source, title=title, enqueue=False)
 
 
 def moov_before_mdat(path) -> bool:
@@ -143,7 +143,7 @@ def test_the_admin_re_transcode_rebuilds_renditions_from_the_720p_and_keeps_appr
     video = process(upload(make_user(), tmp_path, seconds=1.2))
     video_decide(video=video, outcome="approved", actor=None, note="fine")
     with django_capture_on_commit_callbacks(execute=False):
-        services.video_retranscode(video=Video.objects.get(pk=video.pk))
+        transcoding.video_retranscode(video=Video.objects.get(pk=video.pk))
     video = process(Video.objects.get(pk=video.pk))
     assert video.processing == Video.Processing.READY and video.moderation == Video.Moderation.APPROVED
     assert all(e.status == Encoding.Status.DONE for e in video.encodings.all())
@@ -162,7 +162,7 @@ def test_a_video_stays_watchable_while_it_is_re_transcoded_and_when_the_re_trans
     url = reverse("videos:media", args=[video.public_id, "720p"])
     before = client.get(url).getvalue()
     with django_capture_on_commit_callbacks(execute=False):
-        services.video_retranscode(video=Video.objects.get(pk=video.pk))
+        transcoding.video_retranscode(video=Video.objects.get(pk=video.pk))
     video.refresh_from_db()
     assert video.processing == Video.Processing.READY and video.is_watchable
     assert set(video.encodings.values_list("status", flat=True)) == {Encoding.Status.QUEUED}
@@ -175,13 +175,13 @@ def test_a_video_stays_watchable_while_it_is_re_transcoded_and_when_the_re_trans
         "transcode_command",
         lambda **kw: (lambda argv: argv[:-1] + ["-not-an-option", "1", argv[-1]])(real(**kw)),
     )
-    video = services.video_transcode(video_id=video.pk, schedule_retries=False)
+    video = transcoding.video_transcode(video_id=video.pk, schedule_retries=False)
     assert video.processing == Video.Processing.READY and video.is_watchable
     for encoding in video.encodings.all():
         assert encoding.status == Encoding.Status.DONE
         assert "previous file is kept" in encoding.error
     assert client.get(url).getvalue() == before
-    assert sorted(p.name for p in services.media_dir(video).glob("*.part")) == []
+    assert sorted(p.name for p in transcoding.media_dir(video).glob("*.part")) == []
 
 
 def test_a_failed_attempt_in_the_cluster_schedules_its_retry_after_the_back_off(
@@ -198,7 +198,7 @@ def test_a_failed_attempt_in_the_cluster_schedules_its_retry_after_the_back_off(
         lambda **kw: real(**kw)[:-1] + ["-not-an-option", "1", real(**kw)[-1]],
     )
     with django_capture_on_commit_callbacks(execute=True):
-        services.video_transcode(video_id=video.pk)
+        transcoding.video_transcode(video_id=video.pk)
     retries = Schedule.objects.filter(func="videos.tasks.transcode_video")
     assert retries.count() == 2  # one per rendition, each after its own back-off
     first = retries.first()
@@ -235,4 +235,4 @@ def test_a_hung_ffmpeg_is_killed_after_the_stall_limit_and_the_retry_finishes(
     first = encoding.attempt_log.get(number=1)
     assert (first.outcome, first.error) == ("failed", "ffmpeg made no progress for 2 s")
     assert encoding.attempt_log.get(number=2).outcome == "done"
-    assert sorted(p.name for p in services.media_dir(video).glob("*.part")) == []
+    assert sorted(p.name for p in transcoding.media_dir(video).glob("*.part")) == []

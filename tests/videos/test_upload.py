@@ -5,6 +5,7 @@ import os
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 
 from tests.media import make_audio_only, make_clip, make_png
@@ -156,8 +157,6 @@ def test_a_missing_title_or_category_keeps_the_form_and_removes_the_file(client,
 
 
 def test_an_upload_without_a_valid_csrf_token_is_refused_and_leaves_nothing(settings, make_user, clips):
-    from django.test import Client
-
     client = Client(enforce_csrf_checks=True)
     client.force_login(make_user())
     response = post_upload(client, clips["good"])

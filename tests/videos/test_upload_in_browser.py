@@ -10,7 +10,7 @@ from moderation.decisions import video_decide
 from tests.conftest import save_artifact
 from tests.media import make_clip
 from tests.videos.fixtures import default_categories  # noqa: F401  (autouse)
-from videos import services
+from videos import transcoding
 from videos.models import Video
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -62,7 +62,7 @@ def test_a_creator_uploads_sees_progress_and_the_approved_video_plays(live_serve
     assert video.creator == creator and sorted(c.name for c in video.categories.all()) == ["Art", "Travel"]
     # The page polls while the job runs; no cluster runs in tests, so the job runs here.
     assert page.locator("#video-state[hx-trigger]").count() == 1
-    worker = threading.Thread(target=services.video_process_inline, kwargs={"video": video})
+    worker = threading.Thread(target=transcoding.video_process_inline, kwargs={"video": video})
     worker.start()
     page.wait_for_selector("#video-state.is-final", timeout=120_000)
     worker.join()

@@ -18,10 +18,14 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
 from recommendations import ranking, services, store
-from recommendations.selectors import DEFAULT_PRIORS
+from recommendations.models import RecommenderSettings, ViewerProfile
+from recommendations.selectors import caches_clear, feed_for_viewer
+from recommendations.services import STATE_FIELDS
+from videos.cards import page_size
 from videos.models import Category, EngagementEvent, Video
 
 CHILD_FLAG = "RECOMMENDER_EVAL_CHILD"
+LIVE_SEED = 2026  # exploration's draws in the feed replay
 MANAGE = Path(__file__).resolve().parents[3] / "manage.py"
 
 
@@ -109,21 +113,31 @@ class Command(BaseCommand):
         call_command("migrate", verbosity=0)
         world = build_world(items, train)
         log(f"built {len(world['video_of'])} videos, {world['events']} events in {time.monotonic() - started:.1f}s")
-        mv = services.recommender_train(now=world["now"], horizon_days=None)
+        if not world["has_time"]:  # no dates: no freshness, for the feed replay too
+            RecommenderSettings.objects.update_or_create(pk=1, defaults={"w_fresh": 0.0})
+        mv = services.recommender_train(now=world["now"], horizon_days=None, ordered=world["has_time"])
         store.forget()
         model = store.active_model()
-        log(f"trained in {mv.metrics['train_s']}s ({mv.metrics['neighbour_entries']} neighbour entries)")
-        params = services.settings_params()
-        if not world["has_time"]:
-            params["w_fresh"] = 0.0
+        m = mv.metrics
+        log(f"trained in {m['train_s']}s ({m['neighbour_entries']} neighbour entries)")
+        log(
+            f"validation chose: lambda={m['learned_lambda']:g} head={m['learned_head']} k={m['neighbours_k']} "
+            f"anchors={m['anchor_count']} half_life={m['anchor_half_life']} tail_scale={m['tail_scale']:g} "
+            f"(validation ndcg@10={m['validation_ndcg']:.4f} on {m['validation_users']} viewers)"
+        )
+        params = ranking.model_params(model, services.settings_params())
         variants = [("platform", params)]
         if grid:
             for key, values in GRID.items():
                 for value in values:
                     variants.append((f"{key}={value}", {**params, key: value}))
-        results = evaluate_all(world, model, test, variants)
+        results, states = evaluate_all(world, model, test, variants)
         for name, (hr, ndcg) in results.items():
             self.stdout.write(f"{name:<28} HR@10={hr:.4f} NDCG@10={ndcg:.4f}")
+        ranked = time.monotonic()
+        live_hr, live_ndcg, recall = evaluate_live(world, test, states)
+        log(f"evaluated by {ranked - started:.1f}s; feed replay took {time.monotonic() - ranked:.1f}s")
+        self.stdout.write(f"live hr@10={live_hr:.4f} ndcg@10={live_ndcg:.4f} candidate_recall={recall:.4f}")
         hr, ndcg = results["platform"]
         self.stdout.write(f"hr@10={hr:.4f} ndcg@10={ndcg:.4f}")
 
@@ -155,7 +169,6 @@ def build_world(items, train):
     Category.objects.all().delete()  # the temporary database's seeded categories are not the dataset's
     Category.objects.bulk_create([Category(name=n, slug=f"c{i}", position=i) for i, n in enumerate(names)])
     cat_pk = dict(Category.objects.values_list("name", "pk"))
-    creator = User.objects.create(username="catalogue", email="catalogue@example.com", password="!")
     # Interaction strength → engagement: every interaction is a watch whose completion grows with
     # the value's percentile; the top quarter of values also counts as a like.
     values = np.array([r[2] for r in train], dtype=float)
@@ -168,10 +181,17 @@ def build_world(items, train):
         first_seen[r[1]] = min(first_seen.get(r[1], t), t)
     video_rows = []
     all_items = sorted(set(items) | set(for_item))
-    for item in all_items:
+    # Each item has a creator of its own: the datasets know no creators, and the feed's cap per
+    # creator and page must not bind where the data has nothing to say about it.
+    User.objects.bulk_create(
+        [User(username=f"c{n}", email=f"c{n}@example.com", password="!") for n in range(len(all_items))],
+        batch_size=2000,
+    )
+    creator_of = dict(User.objects.filter(username__startswith="c").values_list("username", "pk"))
+    for n, item in enumerate(all_items):
         video_rows.append(
             Video(
-                creator=creator,
+                creator_id=creator_of[f"c{n}"],
                 title=f"item {item}"[:150],
                 processing="ready",
                 moderation="approved",
@@ -191,9 +211,8 @@ def build_world(items, train):
     User.objects.bulk_create(
         [User(username=f"u{n}", email=f"u{n}@example.com", password="!") for n in range(len(users))], batch_size=2000
     )
-    user_of = dict(
-        zip(users, User.objects.exclude(pk=creator.pk).order_by("pk").values_list("pk", flat=True), strict=True)
-    )
+    pk_of = dict(User.objects.filter(username__startswith="u").values_list("username", "pk"))
+    user_of = {user: pk_of[f"u{n}"] for n, user in enumerate(users)}
     events = []
     counters = {}
     for k, (r, t) in enumerate(zip(train, times, strict=True)):
@@ -252,17 +271,13 @@ def evaluate_all(world, model, test, variants):
     }
     ages = np.array([(world["now"] - v.published_at).total_seconds() / 86400 for v in videos])
     positions = model.positions(vids)
-    total_plays = counters["plays"].sum()
-    priors = {
-        **DEFAULT_PRIORS,
-        "like": counters["likes"].sum() / max(counters["impressions"].sum(), 1),
-        "completion": counters["completion_sum"].sum() / max(total_plays, 1),
-    }
+    priors = ranking.model_priors(model)  # what training wrote, as the feed reads them
     popularity = counters["impressions"]
     history: dict[str, list] = {}
     for r, t, q in zip(world["train"], world["times"], world["values_pct"], strict=True):
         history.setdefault(r[0], []).append((t, r[4], r[1], q))
     results = {name: [0.0, 0.0] for name in ["popularity", "original formula"] + [n for n, _ in variants]}
+    states = {}
     evaluated = 0
     for user, item in test:
         if item not in world["video_of"] or user not in history:
@@ -282,29 +297,32 @@ def evaluate_all(world, model, test, variants):
         )
         _score(results["popularity"], popularity, seen, target)
         _score(results["original formula"], original, seen, target)
-        for name, params in variants:
-            state = ranking.new_profile_state()
-            for _t, _n, it, q in rows:
-                vid = world["video_of"][it]
+        # The viewer's live profile, built by the same code the feed's event handler runs (the
+        # variants differ in blend knobs only, not in how events fold into a profile).
+        state = ranking.new_profile_state()
+        for _t, _n, it, q in rows:
+            vid = world["video_of"][it]
+            ranking.profile_apply(
+                state,
+                video_id=vid,
+                category_ids=cats.get(vid, []),
+                kind="watch",
+                completion=0.6 + 0.4 * q,
+                slot="",
+                params=variants[0][1],
+            )
+            if q >= world["like_threshold"]:
                 ranking.profile_apply(
                     state,
                     video_id=vid,
                     category_ids=cats.get(vid, []),
-                    kind="watch",
-                    completion=0.6 + 0.4 * q,
+                    kind="like",
+                    completion=0.0,
                     slot="",
-                    params=params,
+                    params=variants[0][1],
                 )
-                if q >= world["like_threshold"]:
-                    ranking.profile_apply(
-                        state,
-                        video_id=vid,
-                        category_ids=cats.get(vid, []),
-                        kind="like",
-                        completion=0.0,
-                        slot="",
-                        params=params,
-                    )
+        states[user] = state
+        for name, params in variants:
             scores, _parts = ranking.score_for_profile(
                 model=model,
                 positions=positions,
@@ -318,7 +336,58 @@ def evaluate_all(world, model, test, variants):
             )
             _score(results[name], scores, seen, target)
         evaluated += 1
-    return {name: (hr / max(evaluated, 1), nd / max(evaluated, 1)) for name, (hr, nd) in results.items()}
+    return {name: (hr / max(evaluated, 1), nd / max(evaluated, 1)) for name, (hr, nd) in results.items()}, states
+
+
+def evaluate_live(world, test, states, *, seed: int = LIVE_SEED):
+    """The same split served by the feed itself (`feed_for_viewer`, signed in as each test
+    viewer, whose profile row holds the state built above): its candidate pools, its blend, its
+    per-creator cap, and exploration slots at the share and positions it uses in production
+    (Thompson draws, seeded per viewer). The first 10 videos served on consecutive pages of the
+    production page size are ranked. Also the share of held-out videos among the first page's
+    ranked candidates. The viewer's training items are passed as already seen."""
+    user_ids = {user: world["user_of"][user] for user in states}
+    ViewerProfile.objects.filter(user_id__in=list(user_ids.values())).delete()
+    ViewerProfile.objects.bulk_create(
+        [ViewerProfile(user_id=user_ids[u], **{f: states[u][f] for f in STATE_FIELDS}) for u in states],
+        batch_size=1000,
+    )
+    caches_clear()
+    seen_by: dict[str, set[int]] = {}
+    for r in world["train"]:
+        seen_by.setdefault(r[0], set()).add(world["video_of"][r[1]])
+    size = page_size()
+    hits = ndcg = found = 0.0
+    evaluated = 0
+    for n, (user, item) in enumerate(test):
+        evaluated += 1
+        if item not in world["video_of"] or user not in states:
+            continue
+        target = world["video_of"][item]
+        viewer = User(pk=user_ids[user])
+        rng = np.random.default_rng([seed, n])
+        served: list[int] = []
+        trace: dict = {}
+        while len(served) < 10:
+            page = feed_for_viewer(
+                user=viewer,
+                session_key="",
+                exclude_ids=seen_by[user] | set(served),
+                limit=size,
+                rng=rng,
+                now=world["now"],
+                trace=None if served else trace,
+            )
+            if not page:
+                break
+            served += [entry.video.pk for entry in page]
+        found += target in trace.get("candidates", ())
+        if target in served[:10]:
+            rank = served.index(target) + 1
+            hits += 1
+            ndcg += 1 / np.log2(rank + 1)
+    n = max(evaluated, 1)
+    return hits / n, ndcg / n, found / n
 
 
 def _score(acc, scores, seen, target):

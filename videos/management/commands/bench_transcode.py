@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.test import override_settings
 
-from videos import services
+from videos import services, transcoding, uploads
 from videos.models import Video
 
 
@@ -94,15 +94,15 @@ class Command(BaseCommand):
         bare: list[float] = []
         cpu: dict[str, list[float]] = {"pipeline": [], "ffmpeg": []}
         for run in range(options["repeat"]):
-            source = services.upload_temp_path()
+            source = uploads.upload_temp_path()
             shutil.copyfile(clip, source)
             log = CommandLog()
             ffmpeg_logger.addHandler(log)
             cpu_started = _cpu_seconds(include_self=True)
             started = time.perf_counter()
             try:
-                video = services.video_create(creator=user, source_path=source, title="bench", enqueue=False)
-                video = services.video_process_inline(video=video, screen=False)
+                video = uploads.video_create(creator=user, source_path=source, title="bench", enqueue=False)
+                video = transcoding.video_process_inline(video=video, screen=False)
             finally:
                 ffmpeg_logger.removeHandler(log)
             pipeline.append(time.perf_counter() - started)

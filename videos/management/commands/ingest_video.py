@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from videos import services
+from videos import transcoding, uploads
 from videos.models import Category, Video
 
 
@@ -59,10 +59,10 @@ class Command(BaseCommand):
         if path.stat().st_size > settings.UPLOAD_MAX_BYTES:
             raise CommandError(f"The file is larger than the {settings.UPLOAD_MAX_BYTES // (1024 * 1024)} MB limit.")
         # The service owns (moves or deletes) the file it is given, so it gets a copy.
-        copy = services.upload_temp_path()
+        copy = uploads.upload_temp_path()
         shutil.copyfile(path, copy)
         try:
-            video = services.video_create(
+            video = uploads.video_create(
                 creator=user,
                 source_path=copy,
                 title=options["title"] or path.stem,
@@ -75,7 +75,7 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
         if options["wait"]:
-            video = services.video_process_inline(video=video)
+            video = transcoding.video_process_inline(video=video)
         status = published_status(video)
         if status == "failed":
             self.stderr.write(f"Processing failed: {video.processing_error}")

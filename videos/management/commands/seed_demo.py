@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand
 
-from videos import services
+from videos import transcoding, uploads
 from videos.models import Category, Video
 
 # Until automatic moderation exists, the pipeline records a human approval with this note once
@@ -121,10 +121,10 @@ class Command(BaseCommand):
                 if Video.objects.filter(creator=creator, title=spec["title"], deleted_at__isnull=True).exists():
                     skipped += 1
                     continue
-                source = services.upload_temp_path()
+                source = uploads.upload_temp_path()
                 try:
                     generate_clip(spec, source, work, drawtext)
-                    video = services.video_create(
+                    video = uploads.video_create(
                         creator=creator,
                         source_path=source,
                         title=spec["title"],
@@ -139,7 +139,7 @@ class Command(BaseCommand):
                     failed += 1
                     continue
                 if wait:
-                    video = services.video_process_inline(video=video)
+                    video = transcoding.video_process_inline(video=video)
                     if video.processing != Video.Processing.READY:
                         self.stderr.write(f"{spec['title']}: {video.processing_error}")
                         failed += 1

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from videos.services import encodings_sweep_stuck
+from videos.transcoding import encodings_sweep_stuck
 
 
 class Command(BaseCommand):

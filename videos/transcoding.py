@@ -1,0 +1,418 @@
+"""The transcoding pipeline: claim each rendition with a conditional UPDATE, run ffmpeg with a
+heartbeat, retry with back-off, sweep renditions whose worker died; then poster, preview, ready,
+and the content gate. Also where a video's files live under MEDIA_ROOT."""
+
+import logging
+import os
+import shlex
+import shutil
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from tiktok import gate, jobs
+from videos import ffmpeg
+from videos.models import Encoding, EncodingAttempt, Video
+
+logger = logging.getLogger(__name__)
+
+
+RENDITIONS = ("720p", "360p")
+
+
+TRANSCODE_TASK = "videos.tasks.transcode_video"
+
+
+def media_dir(video: Video) -> Path:
+    return Path(settings.MEDIA_ROOT) / "videos" / video.public_id
+
+
+def media_relative(video: Video, name: str) -> str:
+    return f"videos/{video.public_id}/{name}"
+
+
+def unlink(path: Path | str | None) -> None:
+    if path:
+        Path(path).unlink(missing_ok=True)
+
+
+def _source_for(video: Video) -> Path | None:
+    """The file to transcode from: the upload, a kept original, or (for a re-transcode once the
+    upload is gone) the 720p rendition."""
+    if video.source_path and Path(video.source_path).is_file():
+        return Path(video.source_path)
+    rendition = _rendition_path(video, "720p")
+    return rendition if rendition.is_file() else None
+
+
+def video_fail(*, video: Video, reason: str) -> None:
+    Video.objects.filter(pk=video.pk).update(
+        processing=Video.Processing.FAILED, processing_error=reason[:500], updated_at=timezone.now()
+    )
+    Encoding.objects.filter(video=video, status__in=[Encoding.Status.QUEUED, Encoding.Status.RUNNING]).update(
+        status=Encoding.Status.FAILED, error=reason[:500]
+    )
+    video.processing, video.processing_error = Video.Processing.FAILED, reason[:500]
+    logger.warning("video %s failed: %s", video.pk, reason)
+
+
+def video_transcode(*, video_id: int, schedule_retries: bool = True, screen: bool = True) -> Video | None:
+    """The transcode job: probe the source, run every due rendition this worker can claim, then
+    finish the video (poster, preview, ready, moderation) once all renditions are done."""
+    video = Video.objects.filter(pk=video_id, deleted_at__isnull=True).first()
+    if video is None or video.processing == Video.Processing.FAILED:
+        return video
+    now = timezone.now()
+    due = list(
+        video.encodings.filter(status=Encoding.Status.QUEUED)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .order_by("-rendition")  # "720p" before "360p"
+    )
+    if due:
+        Video.objects.filter(pk=video.pk, processing=Video.Processing.RECEIVED).update(
+            processing=Video.Processing.PROBING
+        )
+        source = _source_for(video)
+        if source is None:
+            video_fail(video=video, reason="The uploaded file is no longer available.")
+            return video
+        try:
+            info = ffmpeg.probe(source)
+        except ffmpeg.ProbeError as exc:
+            video_fail(video=video, reason=str(exc))
+            return video
+        Video.objects.filter(pk=video.pk).exclude(
+            processing__in=[Video.Processing.FAILED, Video.Processing.READY]
+        ).update(processing=Video.Processing.TRANSCODING, processing_error="")
+        for encoding in due:
+            encoding_run(encoding=encoding, source=source, info=info, schedule_retries=schedule_retries)
+    video.refresh_from_db()
+    _finish_if_complete(video, screen=screen)
+    video.refresh_from_db()
+    return video
+
+
+def encoding_run(*, encoding: Encoding, source: Path, info: ffmpeg.Probe, schedule_retries: bool = True) -> bool:
+    """Claim one encoding (a conditional UPDATE, so it never runs twice at once) and run it.
+    Returns whether this worker ran it to completion."""
+    now = timezone.now()
+    claimed = Encoding.objects.filter(pk=encoding.pk, status=Encoding.Status.QUEUED).update(
+        status=Encoding.Status.RUNNING,
+        claimed_at=now,
+        heartbeat_at=now,
+        attempts=F("attempts") + 1,
+        progress=0.0,
+        error="",
+        next_attempt_at=None,
+    )
+    if claimed != 1:
+        return False
+    encoding.refresh_from_db()
+    attempt = EncodingAttempt.objects.create(encoding=encoding, number=encoding.attempts, started_at=now)
+    video = encoding.video
+    folder = media_dir(video)
+    folder.mkdir(parents=True, exist_ok=True)
+    final = folder / f"{encoding.rendition}.mp4"
+    # Written under another name and renamed when complete: every .mp4 in MEDIA_ROOT is whole.
+    partial = folder / f"{encoding.rendition}.mp4.part"
+    argv = ffmpeg.transcode_command(
+        source=source, output=partial, rendition=encoding.rendition, info=info, threads=settings.FFMPEG_THREADS
+    )
+    Encoding.objects.filter(pk=encoding.pk).update(command=_shell(argv))
+
+    def on_progress(fraction: float) -> None:
+        Encoding.objects.filter(pk=encoding.pk, status=Encoding.Status.RUNNING).update(
+            progress=round(fraction, 4), heartbeat_at=timezone.now()
+        )
+
+    started = time.monotonic()
+    try:
+        tail = ffmpeg.run_with_progress(
+            argv,
+            duration=info.duration,
+            on_progress=on_progress,
+            stderr_path=folder / f".{encoding.rendition}.log",
+            timeout=max(600.0, info.duration * 30),
+        )
+        # Checked before it takes the final name, so a failure never removes a file in use.
+        out = ffmpeg.probe(partial)
+        os.replace(partial, final)
+    except (ffmpeg.FfmpegError, ffmpeg.ProbeError, OSError) as exc:
+        unlink(partial)
+        _encoding_failed(
+            encoding=encoding,
+            attempt=attempt,
+            reason=str(exc),
+            log_tail=getattr(exc, "log_tail", ""),
+            runtime=time.monotonic() - started,
+            schedule_retries=schedule_retries,
+        )
+        return False
+    finally:
+        unlink(folder / f".{encoding.rendition}.log")
+    if Video.objects.filter(pk=video.pk, deleted_at__isnull=False).exists():
+        # Deleted while this ran: the files go, as they would have with the rest.
+        shutil.rmtree(folder, ignore_errors=True)
+        EncodingAttempt.objects.filter(pk=attempt.pk).update(finished_at=timezone.now(), outcome="abandoned")
+        Encoding.objects.filter(pk=encoding.pk).update(status=Encoding.Status.FAILED, error="The video was deleted.")
+        return False
+    size = final.stat().st_size
+    Encoding.objects.filter(pk=encoding.pk).update(
+        status=Encoding.Status.DONE,
+        progress=1.0,
+        path=media_relative(video, final.name),
+        width=out.width,
+        height=out.height,
+        size_bytes=size,
+        bitrate=int(size * 8 / out.duration) if out.duration else None,
+        log_tail=tail,
+        runtime_seconds=round(time.monotonic() - started, 3),
+        heartbeat_at=timezone.now(),
+    )
+    EncodingAttempt.objects.filter(pk=attempt.pk).update(finished_at=timezone.now(), outcome="done")
+    logger.info("video %s %s done in %.2f s", video.pk, encoding.rendition, time.monotonic() - started)
+    return True
+
+
+def _shell(argv: list[str]) -> str:
+    return shlex.join(argv)
+
+
+def _encoding_failed(
+    *, encoding: Encoding, attempt: EncodingAttempt, reason: str, log_tail: str, runtime: float, schedule_retries: bool
+) -> None:
+    now = timezone.now()
+    EncodingAttempt.objects.filter(pk=attempt.pk).update(finished_at=now, outcome="failed", error=reason[:500])
+    fields = {"error": reason[:500], "log_tail": log_tail, "runtime_seconds": round(runtime, 3)}
+    if encoding.attempts >= settings.TRANSCODE_MAX_ATTEMPTS:
+        _rendition_given_up(
+            encoding=encoding,
+            reason=f"Transcoding {encoding.rendition} failed after {encoding.attempts} attempts: {reason}",
+            **fields,
+        )
+        return
+    delay = settings.TRANSCODE_RETRY_BASE_SECONDS * 2 ** (encoding.attempts - 1)
+    retry_at = now + timedelta(seconds=delay)
+    Encoding.objects.filter(pk=encoding.pk, status=Encoding.Status.RUNNING).update(
+        status=Encoding.Status.QUEUED, next_attempt_at=retry_at, **fields
+    )
+    logger.warning(
+        "video %s %s attempt %d failed, retry at %s: %s",
+        encoding.video_id,
+        encoding.rendition,
+        encoding.attempts,
+        retry_at,
+        reason,
+    )
+    if schedule_retries:
+        _schedule_transcode(encoding.video_id, retry_at)
+
+
+def _rendition_given_up(*, encoding: Encoding, reason: str, **fields) -> None:
+    """No attempt is left. A ready video (a re-transcode) keeps its previous file for this
+    rendition and stays watchable; any other video fails."""
+    video = Video.objects.get(pk=encoding.video_id)
+    previous = bool(encoding.path) and (Path(settings.MEDIA_ROOT) / encoding.path).is_file()
+    if video.processing == Video.Processing.READY and previous:
+        fields["error"] = f"{reason}; the previous file is kept"[:500]
+        Encoding.objects.filter(pk=encoding.pk).update(status=Encoding.Status.DONE, progress=1.0, **fields)
+        logger.warning("video %s: %s; the previous file is kept", video.pk, reason)
+        return
+    fields["error"] = reason[:500]
+    Encoding.objects.filter(pk=encoding.pk).update(status=Encoding.Status.FAILED, **fields)
+    video_fail(video=video, reason=reason)
+
+
+def _schedule_transcode(video_id: int, when) -> None:
+    jobs.enqueue_at(TRANSCODE_TASK, video_id, when=when, long=True)
+
+
+def _finish_if_complete(video: Video, *, screen: bool = True) -> None:
+    """Poster, preview, ready, then the moderation gate, once every rendition is done. The
+    conditional UPDATE to ready makes the gate run once even if two jobs get here."""
+    if video.processing != Video.Processing.TRANSCODING or video.deleted_at is not None:
+        return
+    statuses = dict(video.encodings.values_list("rendition", "status"))
+    if any(statuses.get(r) != Encoding.Status.DONE for r in RENDITIONS):
+        return
+    try:
+        make_poster(video, video.poster_time)
+        _make_preview(video)
+    except (ffmpeg.FfmpegError, ffmpeg.ProbeError, OSError) as exc:
+        video_fail(video=video, reason=f"Making the poster or preview failed: {exc}")
+        return
+    if (
+        Video.objects.filter(pk=video.pk, processing=Video.Processing.TRANSCODING).update(
+            processing=Video.Processing.READY,
+            poster=media_relative(video, "poster.jpg"),
+            preview=media_relative(video, "preview.mp4"),
+            updated_at=timezone.now(),
+        )
+        != 1
+    ):
+        return
+    _release_source(video)
+    video.refresh_from_db()
+    if screen and video.moderation == Video.Moderation.PENDING:
+        # Moderation runs as its own job; until it decides the video stays pending.
+        gate.video_renditions_ready(video=video)
+
+
+def _release_source(video: Video) -> None:
+    """After a successful transcode the upload goes: kept outside MEDIA_ROOT if KEEP_ORIGINALS."""
+    source = Path(video.source_path) if video.source_path else None
+    if source is None or not source.is_file() or Path(settings.ORIGINALS_ROOT) in source.parents:
+        return
+    if settings.KEEP_ORIGINALS:
+        root = Path(settings.ORIGINALS_ROOT)
+        root.mkdir(parents=True, exist_ok=True)
+        kept = root / f"{video.public_id}.original"
+        shutil.move(str(source), kept)
+        Video.objects.filter(pk=video.pk).update(source_path=str(kept))
+    else:
+        unlink(source)
+        Video.objects.filter(pk=video.pk).update(source_path="")
+
+
+def _rendition_path(video: Video, rendition: str) -> Path:
+    return media_dir(video) / f"{rendition}.mp4"
+
+
+def make_poster(video: Video, seconds: float) -> None:
+    source = _rendition_path(video, "720p")
+    seconds = max(0.0, min(seconds, (video.duration or 0) - 0.1))
+    partial = media_dir(video) / "poster.jpg.part"
+    try:
+        ffmpeg.run(
+            ffmpeg.poster_command(
+                source=source,
+                output=partial,
+                seconds=seconds,
+                demuxer=ffmpeg.RENDITION_DEMUXER,
+                threads=settings.FFMPEG_THREADS,
+            ),
+            timeout=120,
+        )
+        if not partial.is_file() or partial.stat().st_size == 0:
+            raise ffmpeg.FfmpegError("ffmpeg wrote no poster frame")
+        os.replace(partial, media_dir(video) / "poster.jpg")
+    finally:
+        unlink(partial)
+
+
+def _make_preview(video: Video) -> None:
+    source = _rendition_path(video, "360p")
+    info = ffmpeg.Probe(
+        duration=video.duration or 0,
+        width=video.width or 2,
+        height=video.height or 2,
+        rotation=0,
+        has_audio=False,
+        video_codec="h264",
+        demuxer=ffmpeg.RENDITION_DEMUXER,
+    )
+    partial = media_dir(video) / "preview.mp4.part"
+    try:
+        ffmpeg.run(
+            ffmpeg.preview_command(source=source, output=partial, info=info, threads=settings.FFMPEG_THREADS),
+            timeout=300,
+        )
+        os.replace(partial, media_dir(video) / "preview.mp4")
+    finally:
+        unlink(partial)
+
+
+def video_process_inline(*, video: Video, screen: bool = True) -> Video:
+    """Run every stage in this process (ingest_video --wait, seed_demo --wait, tests), waiting
+    out retry back-offs, until the video is ready or failed; the moderation job the gate queues
+    runs here too. `screen=False` (the benchmark only) stops before the moderation gate, leaving
+    the video pending and unlisted."""
+    with jobs.inline():
+        return _process_inline(video=video, screen=screen)
+
+
+def _process_inline(*, video: Video, screen: bool) -> Video:
+    while True:
+        result = video_transcode(video_id=video.pk, schedule_retries=False, screen=screen)
+        if result is None:
+            return video
+        video = result
+        if video.processing in (Video.Processing.READY, Video.Processing.FAILED) or video.deleted_at:
+            return video
+        waiting = video.encodings.filter(status=Encoding.Status.QUEUED).order_by("next_attempt_at").first()
+        if waiting is None:
+            return video  # another worker holds a rendition
+        if waiting.next_attempt_at is not None:
+            time.sleep(max(0.0, (waiting.next_attempt_at - timezone.now()).total_seconds()))
+
+
+def video_retranscode(*, video: Video) -> None:
+    """Queue every rendition again (admin action); the video keeps its moderation state and, if
+    it is ready, stays watchable throughout."""
+    with transaction.atomic():
+        Encoding.objects.filter(video=video).exclude(status=Encoding.Status.RUNNING).update(
+            status=Encoding.Status.QUEUED, attempts=0, progress=0.0, error="", next_attempt_at=None
+        )
+        for rendition in RENDITIONS:
+            Encoding.objects.get_or_create(video=video, rendition=rendition)
+        # A ready video stays ready and keeps serving its current files: each new rendition
+        # replaces its file atomically when done. A failed video starts over.
+        Video.objects.filter(pk=video.pk).exclude(processing=Video.Processing.READY).update(
+            processing=Video.Processing.RECEIVED, processing_error=""
+        )
+        jobs.enqueue(TRANSCODE_TASK, video.pk, long=True)
+
+
+def encodings_sweep_stuck() -> dict:
+    """Requeue renditions whose worker died (no heartbeat for TRANSCODE_STALE_SECONDS), and
+    re-send jobs for renditions whose retry is due; a duplicate job is harmless (it claims
+    nothing). Returns counts."""
+    now = timezone.now()
+    stale_before = now - timedelta(seconds=settings.TRANSCODE_STALE_SECONDS)
+    requeued = failed = 0
+    stuck = Encoding.objects.filter(status=Encoding.Status.RUNNING).filter(
+        Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at__isnull=True, claimed_at__lt=stale_before)
+    )
+    videos: set[int] = set()
+    for encoding in stuck.select_related("video"):
+        reason = f"worker stopped responding (no progress for {settings.TRANSCODE_STALE_SECONDS} s)"
+        EncodingAttempt.objects.filter(encoding=encoding, outcome="running").update(
+            outcome="abandoned", finished_at=now, error=reason
+        )
+        if encoding.attempts >= settings.TRANSCODE_MAX_ATTEMPTS:
+            # Claimed by the conditional UPDATE, so only one sweeper gives it up.
+            if Encoding.objects.filter(pk=encoding.pk, status=Encoding.Status.RUNNING).update(
+                status=Encoding.Status.FAILED, error=reason
+            ):
+                unlink(media_dir(encoding.video) / f"{encoding.rendition}.mp4.part")
+                _rendition_given_up(encoding=encoding, reason=f"Transcoding {encoding.rendition} failed: {reason}")
+                failed += 1
+            continue
+        # Conditional on the same heartbeat, so a worker that just reported progress keeps its job.
+        if Encoding.objects.filter(
+            pk=encoding.pk, status=Encoding.Status.RUNNING, heartbeat_at=encoding.heartbeat_at
+        ).update(status=Encoding.Status.QUEUED, error=reason, next_attempt_at=None):
+            unlink(media_dir(encoding.video) / f"{encoding.rendition}.mp4.part")
+            requeued += 1
+            videos.add(encoding.video_id)
+    lost_before = now - timedelta(seconds=min(settings.TRANSCODE_STALE_SECONDS, 300))
+    due = Encoding.objects.filter(status=Encoding.Status.QUEUED, video__deleted_at__isnull=True).filter(
+        Q(next_attempt_at__lte=lost_before) | Q(next_attempt_at__isnull=True, created_at__lt=stale_before)
+    )
+    videos.update(due.values_list("video_id", flat=True))
+    for video_id in sorted(videos):
+        jobs.enqueue(TRANSCODE_TASK, video_id, long=True)
+    if requeued or failed or videos:
+        logger.info("sweep: requeued=%d failed=%d jobs_sent=%d", requeued, failed, len(videos))
+    return {"requeued": requeued, "failed": failed, "jobs_sent": len(videos)}
+
+
+def video_progress(*, video: Video) -> int:
+    """Percent done across renditions, for the status page."""
+    values = [1.0 if e.status == Encoding.Status.DONE else e.progress for e in video.encodings.all()]
+    return int(100 * sum(values) / len(values)) if values else 0
