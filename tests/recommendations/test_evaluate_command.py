@@ -62,11 +62,18 @@ def test_evaluation_runs_in_its_own_database_and_beats_popularity(tmp_path, time
         .splitlines()
     )
     rows = {line.split()[0]: line for line in out[:-1]}
-    assert {"popularity", "original", "platform"} <= set(rows)
+    assert {"popularity", "original", "platform", "live"} <= set(rows)
+    assert out[-2].startswith("live ")  # the feed replay comes just before the last line
     last = dict(part.split("=") for part in out[-1].split())
     assert set(last) == {"hr@10", "ndcg@10"}
     popularity_ndcg = float(rows["popularity"].split("NDCG@10=")[1])
     assert float(last["ndcg@10"]) > popularity_ndcg + 0.1
+    live = dict(part.split("=") for part in out[-2].split()[1:])
+    assert set(live) == {"hr@10", "ndcg@10", "candidate_recall"}
+    # Served through the feed (its candidates, cap per creator, exploration slots), the planted
+    # structure still shows, and the held-out video is among most viewers' candidates.
+    assert float(live["ndcg@10"]) > popularity_ndcg + 0.05
+    assert 0.5 < float(live["candidate_recall"]) <= 1.0
     after = configured.stat().st_mtime if configured.exists() else None
     assert before == after
 
