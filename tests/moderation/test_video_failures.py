@@ -13,7 +13,7 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 
-from moderation import frames, nsfw, speech, video_jobs, video_pipeline
+from moderation import classifier, frames, nsfw, speech, video_jobs, video_pipeline
 from moderation.models import ModerationDecision, VideoModerationJob
 from moderation.tasks import moderate_video
 from moderation.video_jobs import moderation_sweep, video_moderation_run
@@ -53,8 +53,6 @@ def test_each_failing_stage_holds_the_video_for_review_with_the_failure_recorded
 ):
     video = pending_video(make_user(), clips["friendly"], title="Lemon cake")
     if stage == "text":
-        from moderation import classifier
-
         _break(monkeypatch, classifier, "score_texts", classifier.ClassifierUnavailable("model missing"))
     elif stage == "frames":
         _break(monkeypatch, frames, "sample", frames.FramesUnavailable("ffmpeg died"))
@@ -185,8 +183,6 @@ def test_a_worker_killed_mid_moderation_is_swept_and_the_video_decided_once_more
 
 
 def test_the_sweeper_gives_up_after_the_last_attempt_and_holds_the_video(settings, make_user, clips):
-    from django.utils import timezone
-
     settings.VIDEO_MODERATION_STALE_SECONDS = 1
     settings.VIDEO_MODERATION_MAX_ATTEMPTS = 2
     video = pending_video(make_user(), clips["colours"], title="Bars")
@@ -209,6 +205,4 @@ def test_a_ready_video_left_pending_without_a_job_is_found_by_the_sweeper(settin
 
 
 def timezone_delta(seconds):
-    from datetime import timedelta
-
     return timedelta(seconds=seconds)

@@ -6,8 +6,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
-from tests.media import make_clip
+from moderation import speech
+from tests.media import ffprobe, make_clip
+from videos import transcoding, uploads
+from videos.models import Encoding, Video
 
 FRIENDLY = "Hello friends! Welcome to my channel. Today we are baking a lemon cake together. Have a lovely day."
 HATEFUL = "I hate all of you people. You are vermin and you should all die. I will kill every one of you."
@@ -25,8 +29,6 @@ def clips(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def whisper_dir(tmp_path_factory):
-    from moderation import speech
-
     return speech._assemble_from_packages(tmp_path_factory.mktemp("models") / speech.ASSEMBLED_NAME)
 
 
@@ -40,8 +42,6 @@ def local_models(settings, whisper_dir):
 
 def through_pipeline(creator, clip: Path, *, title: str, description: str = ""):
     """Upload and transcode `clip` inline, as ingest_video --wait does; moderation runs at the end."""
-    from videos import transcoding, uploads
-
     source = uploads.upload_temp_path()
     shutil.copyfile(clip, source)
     video = uploads.video_create(
@@ -55,11 +55,6 @@ def through_pipeline(creator, clip: Path, *, title: str, description: str = ""):
 def pending_video(creator, clip: Path, *, title: str, description: str = "", has_audio: bool | None = None):
     """A video in the state transcoding leaves it (ready, pending, one done rendition), without
     running the transcoder: for tests about moderation stages, not about encoding."""
-    from django.conf import settings
-
-    from tests.media import ffprobe
-    from videos.models import Encoding, Video
-
     info = ffprobe(clip)
     stream = next(s for s in info["streams"] if s["codec_type"] == "video")
     audio = any(s["codec_type"] == "audio" for s in info["streams"])

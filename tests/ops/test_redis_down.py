@@ -4,6 +4,7 @@ Redis broker is sent again by the sweeper once the broker is back, and then runs
 
 import datetime as dt
 
+import django_q.tasks
 import pytest
 import redis
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -15,6 +16,7 @@ from tests.media import make_clip
 from tests.videos.fixtures import default_categories  # noqa: F401  (autouse)
 from videos import transcoding
 from videos.models import Category, Encoding, Video
+from videos.tasks import transcode_video
 
 pytestmark = pytest.mark.django_db
 DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1
@@ -24,8 +26,6 @@ def test_uploads_are_accepted_and_jobs_run_once_redis_returns(
     client, settings, make_user, tmp_path, monkeypatch, django_capture_on_commit_callbacks, caplog
 ):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": DEAD_REDIS}}
-    import django_q.tasks
-
     dead_broker = Redis(list_key="long")
     dead_broker.connection = redis.Redis.from_url(DEAD_REDIS, socket_connect_timeout=0.5)
     monkeypatch.setattr(django_q.tasks, "get_broker", lambda list_key=None: dead_broker)
@@ -61,8 +61,6 @@ def test_uploads_are_accepted_and_jobs_run_once_redis_returns(
     assert transcoding.encodings_sweep_stuck()["jobs_sent"] == 1
     func, args = sent[0]
     assert func == "videos.tasks.transcode_video"
-
-    from videos.tasks import transcode_video
 
     transcode_video(*args)  # what the worker runs for the job
     video.refresh_from_db()

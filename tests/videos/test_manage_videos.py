@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from moderation.decisions import video_decide
 from moderation.models import ModerationDecision
 from tests.media import make_clip
 from tests.videos.fixtures import default_categories  # noqa: F401  (autouse)
@@ -69,8 +70,6 @@ def test_a_failed_video_shows_its_reason(client, make_user):
 
 def test_editing_the_text_sends_the_video_through_moderation_again(client, finished):
     video = finished()
-    from moderation.decisions import video_decide
-
     video_decide(video=video, outcome="approved", actor=None, note="ok")
     client.force_login(video.creator)
     before = ModerationDecision.objects.filter(object_id=video.pk, content_type__model="video").count()

@@ -15,6 +15,7 @@ from django.utils import timezone
 from tests.media import make_clip
 from videos import transcoding, uploads
 from videos.models import Encoding, Video
+from videos.tasks import transcode_video
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -62,8 +63,6 @@ def test_a_killed_transcode_is_requeued_by_the_sweeper_and_finishes_with_two_att
     assert not (settings.MEDIA_ROOT / "videos" / video.public_id / "720p.mp4.part").exists()
 
     # The job the sweeper sent runs once more.
-    from videos.tasks import transcode_video
-
     transcode_video(*sent[0][1])
     video.refresh_from_db()
     assert video.processing == Video.Processing.READY

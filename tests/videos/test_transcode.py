@@ -1,8 +1,14 @@
 """The transcoding pipeline on real clips: conforming outputs, orientation, silence, poster and preview,
 moderation gate, retries with a recorded attempt each, and the admin's re-transcode."""
 
-import pytest
+import os
+from pathlib import Path
 
+import pytest
+from django.urls import reverse
+from django_q.models import Schedule
+
+from moderation.decisions import video_decide
 from moderation.models import ModerationDecision
 from tests.media import ffprobe, make_clip
 from videos import services, transcoding, uploads
@@ -102,8 +108,6 @@ def test_a_failing_transcode_is_retried_with_each_attempt_recorded_then_the_vide
     settings.TRANSCODE_RETRY_BASE_SECONDS = 0
     video = upload(make_user(), tmp_path, seconds=1.2)
     # The source disappearing after the probe is one way a real transcode fails: truncate it.
-    from pathlib import Path
-
     Path(video.source_path).write_bytes(Path(video.source_path).read_bytes()[:2000])
     video = process(video)
     assert video.processing == Video.Processing.FAILED
@@ -138,8 +142,6 @@ def test_an_ffmpeg_failure_mid_encoding_is_retried_and_recorded(settings, make_u
 def test_the_admin_re_transcode_rebuilds_renditions_from_the_720p_and_keeps_approval(
     settings, make_user, tmp_path, django_capture_on_commit_callbacks
 ):
-    from moderation.decisions import video_decide
-
     video = process(upload(make_user(), tmp_path, seconds=1.2))
     video_decide(video=video, outcome="approved", actor=None, note="fine")
     with django_capture_on_commit_callbacks(execute=False):
@@ -152,10 +154,6 @@ def test_the_admin_re_transcode_rebuilds_renditions_from_the_720p_and_keeps_appr
 def test_a_video_stays_watchable_while_it_is_re_transcoded_and_when_the_re_transcode_fails(
     settings, make_user, tmp_path, client, django_capture_on_commit_callbacks, monkeypatch
 ):
-    from django.urls import reverse
-
-    from moderation.decisions import video_decide
-
     settings.TRANSCODE_MAX_ATTEMPTS = 1
     video = process(upload(make_user(), tmp_path, seconds=1.2))
     video_decide(video=video, outcome="approved", actor=None, note="fine")
@@ -187,8 +185,6 @@ def test_a_video_stays_watchable_while_it_is_re_transcoded_and_when_the_re_trans
 def test_a_failed_attempt_in_the_cluster_schedules_its_retry_after_the_back_off(
     settings, make_user, tmp_path, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from django_q.models import Schedule
-
     settings.TRANSCODE_RETRY_BASE_SECONDS = 30
     video = upload(make_user(), tmp_path, seconds=1.2, width=64, height=48)
     real = services.ffmpeg.transcode_command
@@ -211,8 +207,6 @@ def test_a_failed_attempt_in_the_cluster_schedules_its_retry_after_the_back_off(
 def test_a_hung_ffmpeg_is_killed_after_the_stall_limit_and_the_retry_finishes(
     settings, make_user, tmp_path, monkeypatch
 ):
-    import os
-
     settings.TRANSCODE_RETRY_BASE_SECONDS = 0
     settings.FFMPEG_STALL_SECONDS = 2
     video = upload(make_user(), tmp_path, seconds=1.2)

@@ -5,6 +5,7 @@ import threading
 
 import pytest
 from django.conf import settings as django_settings
+from django.test import Client
 
 from moderation.decisions import video_decide
 from tests.conftest import save_artifact
@@ -28,8 +29,6 @@ RECORD_PROGRESS = """() => {
 
 
 def log_in(page, live_server, user):
-    from django.test import Client
-
     client = Client()
     client.force_login(user)
     cookie = client.cookies[django_settings.SESSION_COOKIE_NAME].value
