@@ -178,10 +178,13 @@ def _end_sessions(user: User) -> None:
 def notification_send(
     *, recipient, kind: str, text: str, url: str = "", actor=None, dedupe_hours: int = 0
 ) -> Notification | None:
-    """Put one entry in a user's inbox. Nobody is notified of their own action. With
-    `dedupe_hours`, the same actor doing the same thing again (like, unlike, like) within that
-    window does not notify twice."""
+    """Put one entry in a user's inbox. Nobody is notified of their own action, and no
+    notification crosses a block, whichever of the two blocked the other (every path that names
+    an actor comes through here: likes, comments, replies, follows). With `dedupe_hours`, the same
+    actor doing the same thing again (like, unlike, like) within that window does not notify twice."""
     if recipient is None or (actor is not None and actor.pk == recipient.pk):
+        return None
+    if actor is not None and _is_blocked_between(actor, recipient):
         return None
     if kind not in Notification.Kind.values:
         raise ValueError(f"unknown notification kind {kind!r}")

@@ -171,8 +171,10 @@ def comment_count_refresh(*, video: Video) -> None:
 
 
 def comment_published_notify(*, comment: Comment) -> None:
-    """Tell the creator (and, for a reply, the parent's author) about a comment once others can
-    read it; the moderation path calls this when it publishes a held comment."""
+    """Tell the creator (and, for a reply, the thread's top author) about a comment once others
+    can read it; the moderation path calls this when it publishes a held comment. A block made
+    while the comment was held is honoured here too: `notification_send` drops anything whose
+    actor and recipient are blocked either way."""
     video = comment.video
     url = _watch_url(video)
     text = _quote(comment.text)
@@ -228,12 +230,19 @@ def comment_post(*, user, video: Video, text: str, parent_id=None, slot: str = "
             parent = Comment.objects.select_related("author").get(pk=int(parent_id), video=video)
         except (ValueError, TypeError, Comment.DoesNotExist):
             raise Refused("The comment you reply to does not exist.", status=404) from None
-        if parent.author_id != user.pk and (parent.state != Comment.State.PUBLISHED or parent.hidden):
-            raise Refused("The comment you reply to does not exist.", status=404)
-        if is_blocked_between(user=user, other=parent.author):
-            raise Refused("The comment you reply to does not exist.", status=404)
-        if parent.parent_id:  # one level of replies: answer the thread's top comment
-            parent = Comment.objects.select_related("author").get(pk=parent.parent_id)
+        # One level of replies: an answer to a reply goes to the thread's top comment, so it lands
+        # in that comment's thread and its author's inbox. The person answered and the thread's
+        # owner must both be readable, and a block with either refuses the reply, with the same
+        # answer as a comment that does not exist (a block is not announced).
+        top = parent
+        if parent.parent_id:
+            top = Comment.objects.select_related("author").get(pk=parent.parent_id)
+        for answered in {parent, top}:
+            if answered.author_id != user.pk and (answered.state != Comment.State.PUBLISHED or answered.hidden):
+                raise Refused("The comment you reply to does not exist.", status=404)
+            if is_blocked_between(user=user, other=answered.author):
+                raise Refused("The comment you reply to does not exist.", status=404)
+        parent = top
     with transaction.atomic():
         comment = Comment.objects.create(video=video, author=user, parent=parent, text=text, state=Comment.State.HELD)
         gate.comment_created(comment=comment)
