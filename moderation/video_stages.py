@@ -154,6 +154,10 @@ def stage_speech(video, path: Path, thresholds: dict) -> StageResult:
 def stage_gemini(video, path: Path, transcript: str) -> StageResult:
     if not gemini.configured():
         return StageResult(status="skipped", detail={"note": "GEMINI_API_KEY is not set."})
+    if withheld := gemini.may_send(video):
+        # Nothing leaves the platform. A skipped stage publishes nothing by itself: the video's
+        # outcome comes from the stages that ran (video_rules.decide).
+        return StageResult(status="skipped", detail={"note": withheld, "withheld": True})
     allowed = list(Category.objects.filter(active=True).values_list("name", flat=True))
     try:
         result = gemini.analyse(

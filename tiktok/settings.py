@@ -261,6 +261,11 @@ GEMINI_RETRY_BASE_SECONDS = envfloat("GEMINI_RETRY_BASE_SECONDS", 2.0)
 GEMINI_RETRY_MAX_SECONDS = envfloat("GEMINI_RETRY_MAX_SECONDS", 60.0)
 GEMINI_MAX_ATTEMPTS = envint("GEMINI_MAX_ATTEMPTS", 5, minimum=1)
 GEMINI_POLL_SECONDS = envfloat("GEMINI_POLL_SECONDS", 2.0)
+# Which videos the moderation stage sends to Google (the file, title, description and transcript):
+# "none", "public" (public videos only; unlisted and private ones stay here) or "all".
+GEMINI_SEND = envstr("GEMINI_SEND", "public").strip().lower()
+if GEMINI_SEND not in ("none", "public", "all"):
+    raise ImproperlyConfigured(f"GEMINI_SEND must be none, public or all, got {GEMINI_SEND!r}")
 
 # --- Video moderation, reports, strikes -----------------------------------------------------
 # The class videos and accounts hand new content to (tiktok/gate.py); content stays unpublished
