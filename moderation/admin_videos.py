@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
 from django.db.models import Count, OuterRef, Subquery
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -17,6 +18,7 @@ from moderation.models import CATEGORIES, CATEGORY_NAMES, ModerationDecision, Re
 from moderation.services import decisions_for, policy_thresholds
 from moderation.video_jobs import video_moderation_enqueue
 from moderation.video_rules import VISUAL_LIMITATION
+from tiktok.errors import Refused
 from videos.admin import VideoAdmin
 from videos.models import Video
 
@@ -412,12 +414,33 @@ class VideoReviewAdmin(admin.ModelAdmin):
             video_moderation_enqueue(video=video)
         self.message_user(request, "Automatic moderation queued again.")
 
+    def _sanction_creators(self, request, queryset, action: str, apply) -> bool:
+        """Check every selected video's creator first (sanctions.check_may_sanction, the same
+        check the services make), then apply `apply(creator)` to all of them in one transaction;
+        one refusal shows its reason and changes nothing."""
+        creators = sorted({v.creator for v in queryset.select_related("creator")}, key=lambda user: user.pk)
+        if action == "reinstate":
+            creators = [c for c in creators if c.banned_at or c.suspended_until]
+        try:
+            for creator in creators:
+                sanctions.check_may_sanction(actor=request.user, target=creator, action=action)
+            with transaction.atomic():
+                for creator in creators:
+                    apply(creator)
+        except Refused as refused:
+            self.message_user(request, f"Nothing was changed. {refused.message}", messages.ERROR)
+            return False
+        return True
+
     @admin.action(description="Suspend the creators (days from settings, with the note)", permissions=["change"])
     def suspend_creators(self, request, queryset):
         note = (request.POST.get("note") or "").strip() or "Suspended by a moderator."
-        for creator in {v.creator for v in queryset.select_related("creator")}:
+
+        def suspend(creator):
             sanctions.user_suspend(user=creator, actor=request.user, days=settings.SUSPENSION_DAYS, reason=note)
-        self.message_user(request, "Creators suspended.")
+
+        if self._sanction_creators(request, queryset, "suspend", suspend):
+            self.message_user(request, "Creators suspended.")
 
     @admin.action(description="Ban the creators (with the note)", permissions=["change"])
     def ban_creators(self, request, queryset):
@@ -425,17 +448,22 @@ class VideoReviewAdmin(admin.ModelAdmin):
         if not note:
             self.message_user(request, "Write a note for a ban.", messages.ERROR)
             return
-        for creator in {v.creator for v in queryset.select_related("creator")}:
+
+        def ban(creator):
             sanctions.user_ban(user=creator, actor=request.user, reason=note)
-        self.message_user(request, "Creators banned.")
+
+        if self._sanction_creators(request, queryset, "ban", ban):
+            self.message_user(request, "Creators banned.")
 
     @admin.action(description="Lift suspensions and bans of the creators (with the note)", permissions=["change"])
     def reinstate_creators(self, request, queryset):
         note = (request.POST.get("note") or "").strip() or "Reinstated by a moderator."
-        for creator in {v.creator for v in queryset.select_related("creator")}:
-            if creator.banned_at or creator.suspended_until:
-                sanctions.user_reinstate(user=creator, actor=request.user, reason=note)
-        self.message_user(request, "Creators reinstated.")
+
+        def reinstate(creator):
+            sanctions.user_reinstate(user=creator, actor=request.user, reason=note)
+
+        if self._sanction_creators(request, queryset, "reinstate", reinstate):
+            self.message_user(request, "Creators reinstated.")
 
 
 @admin.register(Report)

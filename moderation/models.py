@@ -49,6 +49,12 @@ class ModerationDecision(models.Model):
     class Meta:
         indexes = [models.Index(fields=["content_type", "object_id", "-created_at"])]
         ordering = ["-created_at", "-id"]
+        # Sanctions are recorded as decisions; who may impose or lift them is checked in
+        # moderation.sanctions.check_may_sanction (only a superuser acts against staff).
+        permissions = [
+            ("suspend_user", "Can suspend accounts and lift suspensions"),
+            ("ban_user", "Can ban accounts and lift bans"),
+        ]
 
     def __str__(self):
         return f"{self.source} {self.outcome} {self.content_type.model}#{self.object_id}"

@@ -13,6 +13,13 @@ from videos.selectors import listable_videos
 pytestmark = pytest.mark.django_db
 
 
+def a_moderator(make_user):
+    """Staff in the Moderators group, which holds the sanction permissions (suspend_user, ban_user)."""
+    moderator = make_user(is_staff=True)
+    moderator.groups.add(Group.objects.get(name="Moderators"))
+    return moderator
+
+
 def test_strikes_suspend_at_the_configured_count_then_ban(settings, make_user):
     settings.STRIKES_SUSPEND_AT, settings.STRIKES_BAN_AT = 2, 3
     creator, moderator = make_user(), make_user(is_staff=True)
@@ -40,7 +47,7 @@ def test_a_banned_account_cannot_log_in_and_its_videos_stop_being_listable(clien
     video = Video.objects.create(creator=creator, title="v", processing="ready", moderation="approved")
     assert authenticate(username="banme", password="a-Str0ng-pass!") == creator
     client.force_login(creator)
-    sanctions.user_ban(user=creator, actor=make_user(is_staff=True), reason="Repeated threats.")
+    sanctions.user_ban(user=creator, actor=a_moderator(make_user), reason="Repeated threats.")
     assert authenticate(username="banme", password="a-Str0ng-pass!") is None
     assert not listable_videos().filter(pk=video.pk).exists()
     # The open session ended with the ban.
@@ -50,7 +57,7 @@ def test_a_banned_account_cannot_log_in_and_its_videos_stop_being_listable(clien
 
 
 def test_reinstating_lifts_the_ban_as_a_logged_decision(make_user):
-    creator, moderator = make_user("back", password="a-Str0ng-pass!"), make_user(is_staff=True)
+    creator, moderator = make_user("back", password="a-Str0ng-pass!"), a_moderator(make_user)
     sanctions.user_ban(user=creator, actor=moderator, reason="Mistake.")
     sanctions.user_reinstate(user=creator, actor=moderator, reason="Appeal accepted.")
     assert authenticate(username="back", password="a-Str0ng-pass!") == creator
