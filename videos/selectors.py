@@ -1,8 +1,10 @@
 """Reads about videos. `listable_videos` and `watchable_videos` are the only definitions of
 what others may see; every read path starts from one of them."""
 
+import logging
 import re
 
+from django.conf import settings
 from django.db.models import (
     Avg,
     Count,
@@ -22,6 +24,8 @@ from accounts.models import Block, Follow, User
 from tiktok.memo import ProcessMemo
 from tiktok.prepared import Prepared, columns, instance
 from videos.models import Category, Comment, EngagementEvent, Favourite, Hashtag, Like, Video, VideoView
+
+logger = logging.getLogger(__name__)
 
 LISTABLE = Q(
     processing=Video.Processing.READY,
@@ -49,15 +53,57 @@ def watchable_videos() -> QuerySet[Video]:
     return Video.objects.filter(WATCHABLE)
 
 
+# The video review queue's permission (moderation's VideoReview proxy model): a permission
+# string names it without importing moderation.
+HIDDEN_VIDEO_PERMISSION = "moderation.view_videoreview"
+
+
+def staff_may_view_hidden(user, permission: str = HIDDEN_VIDEO_PERMISSION) -> bool:
+    """Whether this account may see, as a moderator, what is not public: active staff holding
+    `permission` and, when STAFF_2FA is on, with a second factor verified in this session
+    (django-otp's middleware gives the request's user `is_verified`; a user without it counts
+    as unverified). Staff status alone opens nothing. The one rule for every kind of item; each
+    caller names the permission of the queue where that kind is decided, and logs the view."""
+    if user is None or not user.is_authenticated or not user.is_staff or not user.has_perm(permission):
+        return False
+    return not settings.STAFF_2FA or bool(getattr(user, "is_verified", lambda: False)())
+
+
+def _why_not_public(video: Video) -> str:
+    reasons = []
+    if video.visibility == Video.Visibility.PRIVATE:
+        reasons.append("private")
+    if video.moderation != Video.Moderation.APPROVED:
+        reasons.append(f"moderation {video.moderation}")
+    if video.processing != Video.Processing.READY:
+        reasons.append(f"processing {video.processing}")
+    if video.hidden:
+        reasons.append("hidden")
+    if video.creator.banned_at is not None:
+        reasons.append("creator banned")
+    return ", ".join(reasons)
+
+
 def _may_watch(video: Video, user) -> bool:
-    """Watchable by link, or the creator's own, or staff."""
+    """Watchable by link, or the creator's own, or a moderator's look (`staff_may_view_hidden`
+    with the review queue's permission), which is logged: who, which video, why it is not public."""
     if video.is_watchable and video.creator.banned_at is None:
         return True
-    return user is not None and user.is_authenticated and (user.pk == video.creator_id or user.is_staff)
+    if user is None or not user.is_authenticated:
+        return False
+    if user.pk == video.creator_id:
+        return True
+    if not staff_may_view_hidden(user):
+        return False
+    logger.info(
+        "staff %s viewed video %s, which is not public (%s)", user.username, video.public_id, _why_not_public(video)
+    )
+    return True
 
 
 def video_for_viewer(*, public_id: str, user) -> Video | None:
-    """The video if this viewer may watch it: watchable by link, or the creator's own, or staff."""
+    """The video if this viewer may watch it: watchable by link, or the creator's own, or a
+    moderator's (see `_may_watch`)."""
     video = Video.objects.select_related("creator").filter(public_id=public_id, deleted_at__isnull=True).first()
     return video if video is not None and _may_watch(video, user) else None
 

@@ -5,6 +5,7 @@ themselves and answer Range requests; in production (MEDIA_X_ACCEL_PREFIX set) t
 file to nginx with X-Accel-Redirect, after the same permission check.
 """
 
+import logging
 import re
 from pathlib import Path
 
@@ -14,8 +15,11 @@ from django.http import FileResponse, Http404, HttpResponse, StreamingHttpRespon
 from django.views.decorators.http import require_safe
 
 from videos.models import Encoding
-from videos.selectors import video_for_actor
+from videos.selectors import staff_may_view_hidden, video_for_actor
 
+logger = logging.getLogger(__name__)
+# Held and rejected profiles are decided in moderation's report queue: its permission, by name.
+HELD_PROFILE_PERMISSION = "moderation.view_report"
 RENDITIONS = ("720p", "360p")
 CHUNK = 64 * 1024
 # ASCII digits only: \d also matches other scripts' digits, which int() would read.
@@ -170,17 +174,19 @@ def avatar(request, name):
     owner = (
         get_user_model()
         .objects.filter(avatar=relative, is_active=True, banned_at__isnull=True)
-        .only("pk", "profile_state")
+        .only("pk", "username", "profile_state")
         .first()
     )
     if owner is None:
         raise Http404
-    # A profile held by reports or screening, or rejected, shows only its username to others.
+    # A profile held by reports or screening, or rejected, shows only its username to others:
+    # its owner sees it, and a moderator of the report queue (where profiles are decided), logged.
     viewer = request.user
-    if owner.profile_state != "published" and not (
-        viewer.is_authenticated and (viewer.pk == owner.pk or viewer.is_staff)
-    ):
-        raise Http404
+    if owner.profile_state != "published" and not (viewer.is_authenticated and viewer.pk == owner.pk):
+        if not staff_may_view_hidden(viewer, HELD_PROFILE_PERMISSION):
+            raise Http404
+        state = owner.profile_state
+        logger.info("staff %s viewed the avatar of %s, whose profile is %s", viewer.username, owner.username, state)
     content_type = "image/png" if name.lower().endswith(".png") else "image/jpeg"
     if name.lower().endswith(".webp"):
         content_type = "image/webp"

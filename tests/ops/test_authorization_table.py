@@ -3,7 +3,8 @@ owner of the thing, a moderator and a superuser. A URL pattern without a row fai
 
 A = allowed (2xx, or a redirect that is not to the log-in page); D = denied (a redirect to log
 in, 401, 403, 404 or 405: never the resource). The subject is a PRIVATE video of the owner, so
-"allowed" for anyone but the owner and staff would be a leak."""
+"allowed" for anyone but the owner and moderators would be a leak. The moderator is staff in the
+Moderators group; staff status alone opens nothing (see STAFF_BLIND below)."""
 
 from pathlib import Path
 
@@ -158,6 +159,40 @@ def test_the_table_holds(name, role, subjects):
     url = reverse(name, args=spec["args"](subjects))
     response = client.get(url) if spec["method"] == "GET" else client.post(url, data)
     assert outcome(response) == spec["expect"][role], f"{role} {spec['method']} {url} -> {response.status_code}"
+
+
+# Staff status alone opens no private video: on these rows a staff account without permissions
+# gets what a signed-in stranger gets, and so does a moderator under STAFF_2FA whose session has
+# no verified second factor (videos.selectors.staff_may_view_hidden).
+STAFF_BLIND = [
+    "videos:watch",
+    "videos:like",
+    "videos:favourite",
+    "videos:share",
+    "videos:not_interested",
+    "videos:comments",
+    "videos:comment_delete",
+    "videos:media",
+    "videos:poster",
+    "videos:captions",
+    "moderation:report",
+]
+
+
+@pytest.mark.parametrize("name", STAFF_BLIND)
+@pytest.mark.parametrize("who", ["staff without permissions", "moderator without a second factor"])
+def test_staff_status_alone_opens_no_private_video(name, who, subjects, make_user, settings):
+    if who == "staff without permissions":
+        account = make_user("intern", is_staff=True)
+    else:
+        settings.STAFF_2FA = True
+        account = subjects["moderator"]
+    spec = TABLE[name]
+    client = Client()
+    client.force_login(account)
+    url = reverse(name, args=spec["args"](subjects))
+    response = client.get(url) if spec["method"] == "GET" else client.post(url, spec["data"])
+    assert outcome(response) == spec["expect"]["user"], f"{who} {spec['method']} {url} -> {response.status_code}"
 
 
 @pytest.mark.parametrize("role", ROLES)

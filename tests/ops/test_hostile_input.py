@@ -5,18 +5,26 @@ Seeded (derandomized) and capped per endpoint, so CI time stays bounded."""
 import ipaddress
 import struct
 import zlib
+from datetime import timedelta
 
 import pytest
 from django.conf import settings as django_settings
+from django.contrib.auth.models import AnonymousUser, Group
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import RequestFactory, override_settings
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from accounts.models import User
 from accounts.services import avatar_process
+from moderation import sanctions
 from tests.factories import ready_video
 from tiktok import ratelimit
+from tiktok.errors import Refused
+from videos.models import Video
+from videos.selectors import video_for_viewer
 from videos.views_media import parse_range
 
 pytestmark = pytest.mark.django_db
@@ -284,3 +292,104 @@ def test_range_positions_of_any_length_never_fail_with_a_server_error(client, se
         end = size - 1 if last == "" else min(value(last), size - 1)
         assert response.status_code == 206
         assert response["Content-Range"] == f"bytes {value(first)}-{end}/{size}"
+
+
+# --- Staff powers: whatever the video's state and whoever asks, a video that is not public opens
+# only to its creator and to a moderator (staff with the review queue's permission, verified when
+# STAFF_2FA is on); a sanction against staff comes only from a superuser, never against oneself.
+
+ViewerKind = st.sampled_from(["anonymous", "stranger", "bare staff", "moderator", "superuser", "owner"])
+
+
+@pytest.fixture
+def people(make_user):
+    moderator = make_user("prop_mod", is_staff=True)
+    moderator.groups.add(Group.objects.get(name="Moderators"))
+    owner = make_user("prop_owner")
+    return {
+        "anonymous": AnonymousUser(),
+        "stranger": make_user("prop_stranger"),
+        "bare staff": make_user("prop_staff", is_staff=True),
+        "moderator": moderator,
+        "superuser": make_user("prop_root", is_staff=True, is_superuser=True),
+        "owner": owner,
+        "video": ready_video(owner, media=False),
+    }
+
+
+@CAPPED
+@given(
+    state=st.fixed_dictionaries(
+        {
+            "visibility": st.sampled_from(["public", "unlisted", "private"]),
+            "moderation": st.sampled_from(["pending", "approved", "review", "rejected"]),
+            "processing": st.sampled_from(["transcoding", "ready", "failed"]),
+            "hidden": st.booleans(),
+        }
+    ),
+    creator_banned=st.booleans(),
+    kind=ViewerKind,
+    two_factor=st.booleans(),
+    verified=st.booleans(),
+)
+def test_a_video_that_is_not_public_opens_only_to_its_creator_and_moderators(
+    people, state, creator_banned, kind, two_factor, verified
+):
+    video, viewer = people["video"], people[kind]
+    Video.objects.filter(pk=video.pk).update(**state)
+    User.objects.filter(pk=people["owner"].pk).update(banned_at=timezone.now() if creator_banned else None)
+    if viewer.is_authenticated:
+        viewer.is_verified = lambda: verified  # what django-otp's middleware sets on request.user
+    watchable = (
+        state["processing"] == "ready"
+        and state["moderation"] == "approved"
+        and state["visibility"] != "private"
+        and not state["hidden"]
+        and not creator_banned
+    )
+    moderator = kind in ("moderator", "superuser") and (verified or not two_factor)
+    with override_settings(STAFF_2FA=two_factor):
+        found = video_for_viewer(public_id=video.public_id, user=viewer)
+    assert (found is not None) == (watchable or kind == "owner" or moderator)
+
+
+Account = st.sampled_from(["ordinary", "staff", "moderator", "superuser"])
+
+
+@CAPPED
+@given(
+    actor_kind=Account, target_kind=Account, action=st.sampled_from(["suspend", "ban", "reinstate"]), same=st.booleans()
+)
+def test_sanctions_against_staff_come_only_from_a_superuser_and_never_against_oneself(
+    make_user, actor_kind, target_kind, action, same
+):
+    def account(kind):
+        user = make_user(is_staff=kind != "ordinary", is_superuser=kind == "superuser")
+        if kind == "moderator":
+            user.groups.add(Group.objects.get(name="Moderators"))
+        return user
+
+    actor = account(actor_kind)
+    target = actor if same else account(target_kind)
+    if action == "reinstate":
+        User.objects.filter(pk=target.pk).update(suspended_until=timezone.now() + timedelta(days=1))
+        target.refresh_from_db()
+    before = (target.strikes, target.suspended_until, target.banned_at)
+    target_is_staff = target.is_staff or target.is_superuser
+    allowed = (
+        not same
+        and (actor.is_superuser or not target_is_staff)
+        and actor_kind in ("moderator", "superuser")  # the Moderators group holds the sanction permissions
+    )
+    call = {
+        "suspend": lambda: sanctions.user_suspend(user=target, actor=actor, days=1, reason="property"),
+        "ban": lambda: sanctions.user_ban(user=target, actor=actor, reason="property"),
+        "reinstate": lambda: sanctions.user_reinstate(user=target, actor=actor, reason="property"),
+    }[action]
+    if allowed:
+        call()
+        return
+    with pytest.raises(Refused):
+        call()
+    target.refresh_from_db()
+    assert (target.strikes, target.suspended_until, target.banned_at) == before

@@ -1,6 +1,7 @@
 """Media views: HTTP Range answers, the permission check, Save-Data, X-Accel-Redirect, avatars, captions."""
 
 import pytest
+from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
@@ -9,6 +10,13 @@ from videos.models import Encoding, Video
 from videos.templatetags.clip import avatar
 
 pytestmark = pytest.mark.django_db
+
+
+def moderator(make_user):
+    """Staff in the Moderators group (the review and report queues' permissions)."""
+    user = make_user("moderator", is_staff=True)
+    user.groups.add(Group.objects.get(name="Moderators"))
+    return user
 
 
 @pytest.fixture
@@ -150,7 +158,10 @@ def test_files_of_unwatchable_videos_are_404_to_anonymous_and_other_users(client
     client.force_login(owner)
     for url in urls:
         assert client.get(url).status_code == 200
-    client.force_login(make_user(is_staff=True))
+    client.force_login(make_user(is_staff=True))  # staff status alone opens nothing
+    for url in urls:
+        assert client.get(url).status_code == 404
+    client.force_login(moderator(make_user))
     for url in urls:
         assert client.get(url).status_code == 200
 
@@ -201,7 +212,7 @@ def test_avatars_are_served_for_active_users_only(client, settings, make_user):
     assert client.get(reverse("videos:avatar", args=["..%2Fsecret"])).status_code == 404
 
 
-def test_a_held_or_rejected_profile_shows_its_avatar_only_to_its_owner_and_staff(client, settings, make_user):
+def test_a_held_or_rejected_profile_shows_its_avatar_only_to_its_owner_and_moderators(client, settings, make_user):
     user = make_user("held_face")
     (settings.MEDIA_ROOT / "avatars").mkdir()
     (settings.MEDIA_ROOT / "avatars" / "held.jpg").write_bytes(b"\xff\xd8\xff" + b"x" * 20)
@@ -212,7 +223,9 @@ def test_a_held_or_rejected_profile_shows_its_avatar_only_to_its_owner_and_staff
     client.force_login(make_user("someone_else"))
     assert client.get(user.avatar_url).status_code == 404
     assert "<img" not in avatar(user) and "avatar-initial" in avatar(user)
-    for viewer in (user, make_user("moderator", is_staff=True)):
+    client.force_login(make_user("intern", is_staff=True))
+    assert client.get(user.avatar_url).status_code == 404
+    for viewer in (user, moderator(make_user)):
         client.force_login(viewer)
         assert client.get(user.avatar_url).status_code == 200
     user.profile_state = "rejected"
