@@ -472,17 +472,25 @@ class ReportAdmin(admin.ModelAdmin):
     tells the reporters."""
 
     action_form = NoteActionForm
-    list_display = ("created_at", "reporter", "item_link", "category", "note", "status")
-    list_filter = ("status", "category", "content_type")
+    # `weight` is the reporter's standing when they reported (moderation.reports.reporter_weight);
+    # `brigade` marks a burst of reports from new accounts, which hides nothing.
+    list_display = ("created_at", "reporter", "item_link", "category", "note", "status", "weight_shown", "brigade")
+    list_filter = ("status", "brigade", "category", "content_type")
     list_select_related = ("reporter", "content_type")
     actions = ["uphold", "dismiss"]
-    readonly_fields = ("reporter", "content_type", "object_id", "category", "note", "status", "created_at")
+    readonly_fields = (
+        "reporter", "content_type", "object_id", "category", "note", "status", "weight", "brigade", "created_at",
+    )  # fmt: skip
 
     def has_add_permission(self, request):
         return False
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="weight", ordering="weight")
+    def weight_shown(self, obj):
+        return f"{obj.weight:.2f}"
 
     @admin.display(description="item")
     def item_link(self, obj):

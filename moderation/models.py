@@ -97,6 +97,12 @@ class Report(models.Model):
     category = models.CharField(max_length=3, choices=[(c, CATEGORY_NAMES[c]) for c in CATEGORIES])
     note = models.CharField(max_length=500, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    # The reporter's standing when they reported (moderation.reports.reporter_weight): what the
+    # report adds toward REPORTS_HIDE_THRESHOLD. Reports older than the weighting counted 1 each.
+    weight = models.FloatField(default=1.0)
+    # One of a burst of reports on the same item from new accounts: shown to moderators as a
+    # possible brigade, and counted for nothing toward hiding the item.
+    brigade = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

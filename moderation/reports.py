@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from accounts import services as account_services
@@ -61,7 +62,64 @@ def category_label(code: str) -> str:
 # Reports
 
 
-def item_hide(item, *, count: int) -> None:
+def reporter_is_new(reporter, *, at=None) -> bool:
+    """Whether the account was younger than REPORTER_MIN_AGE_HOURS at `at` (now by default)."""
+    at = at or timezone.now()
+    return at - reporter.date_joined < timedelta(hours=settings.REPORTER_MIN_AGE_HOURS)
+
+
+def reporter_weight(reporter, *, at=None) -> float:
+    """What one report by `reporter` adds toward REPORTS_HIDE_THRESHOLD, between 0 and 1:
+
+        weight = age factor x (1 + upheld) / (1 + upheld + dismissed)
+
+    The age factor is REPORTER_NEW_WEIGHT for an account younger than REPORTER_MIN_AGE_HOURS,
+    otherwise its age over REPORTER_FULL_AGE_DAYS, kept between REPORTER_NEW_WEIGHT and 1.
+    `upheld` and `dismissed` count the reporter's earlier reports that moderators decided, so
+    someone whose reports are mostly dismissed weighs less, and a good record restores it."""
+    at = at or timezone.now()
+    floor = settings.REPORTER_NEW_WEIGHT
+    if reporter_is_new(reporter, at=at):
+        age_factor = floor
+    else:
+        age_days = (at - reporter.date_joined).total_seconds() / 86400
+        age_factor = min(1.0, max(floor, age_days / settings.REPORTER_FULL_AGE_DAYS))
+    record = Report.objects.filter(reporter=reporter).aggregate(
+        upheld=Count("pk", filter=Q(status=Report.Status.UPHELD)),
+        dismissed=Count("pk", filter=Q(status=Report.Status.DISMISSED)),
+    )
+    standing = (1 + record["upheld"]) / (1 + record["upheld"] + record["dismissed"])
+    return round(age_factor * standing, 3)
+
+
+def _brigade_flag(*, item, open_reports, report: Report) -> None:
+    """Flag a burst of reports from new accounts on one item as a possible brigade: at least
+    REPORTS_BRIGADE_COUNT open reports within REPORTS_BRIGADE_MINUTES by accounts younger than
+    REPORTER_MIN_AGE_HOURS when they reported. Once an item has open brigade reports, every
+    further report on it from a new account joins them. Moderators see the flag in the report
+    queue; flagged reports count for nothing toward hiding."""
+    if open_reports.filter(brigade=True).exists():
+        burst = [report.pk]
+    else:
+        since = timezone.now() - timedelta(minutes=settings.REPORTS_BRIGADE_MINUTES)
+        young = F("created_at") - timedelta(hours=settings.REPORTER_MIN_AGE_HOURS)
+        burst = list(
+            open_reports.filter(created_at__gte=since, reporter__date_joined__gt=young).values_list("pk", flat=True)
+        )
+        if len(burst) < settings.REPORTS_BRIGADE_COUNT:
+            return
+        log.warning(
+            "possible report brigade on %s #%s: %d reports from new accounts within %d minutes",
+            type(item).__name__.lower(),
+            item.pk,
+            len(burst),
+            settings.REPORTS_BRIGADE_MINUTES,
+        )
+    Report.objects.filter(pk__in=burst).update(brigade=True)
+    report.brigade = True
+
+
+def item_hide(item, *, count: int, weight: float) -> None:
     """Hide a reported item until a moderator decides (a profile shows only its username)."""
     if isinstance(item, User):
         if item.profile_state == User.ProfileState.HELD:
@@ -74,7 +132,10 @@ def item_hide(item, *, count: int) -> None:
         source=ModerationDecision.Source.AUTO,
         outcome=Outcome.REVIEW,
         action="hide",
-        reason=f"Hidden pending review after {count} reports.",
+        reason=(
+            f"Hidden pending review after {count} reports weighing {weight:.2f} "
+            f"(threshold {settings.REPORTS_HIDE_THRESHOLD:g})."
+        ),
         text_snapshot=snapshot(item),
         subject_user=owner(item),
     )
@@ -90,7 +151,9 @@ def item_unhide(item) -> None:
 
 def report_create(*, reporter, item, category: str, note: str = "") -> Report:
     """A signed-in viewer reports a video, a comment or a profile; one report per person per item.
-    Reports reaching REPORTS_HIDE_THRESHOLD hide the item until a moderator decides."""
+    Each report carries its reporter's weight (`reporter_weight`); once the open reports on an item
+    weigh REPORTS_HIDE_THRESHOLD, the item is hidden until a moderator decides. A burst of reports
+    from new accounts is flagged as a possible brigade and hides nothing (`_brigade_flag`)."""
     if reporter is None or not reporter.is_authenticated:
         raise Refused("Sign in to report.", status=403)
     if category not in CATEGORIES:
@@ -100,20 +163,32 @@ def report_create(*, reporter, item, category: str, note: str = "") -> Report:
         raise Refused("The note is too long: 500 characters at most.")
     if owner(item).pk == reporter.pk:
         raise Refused("You cannot report your own content.")
-    hour_ago = timezone.now() - timedelta(hours=1)
+    now = timezone.now()
+    hour_ago = now - timedelta(hours=1)
     if Report.objects.filter(reporter=reporter, created_at__gte=hour_ago).count() >= settings.REPORTS_PER_HOUR:
         raise Refused("You have sent many reports in the last hour; please try again later.", status=429)
     content_type = ContentType.objects.get_for_model(item, for_concrete_model=True)
+    weight = reporter_weight(reporter, at=now)
     try:
         with transaction.atomic():
             report = Report.objects.create(
-                reporter=reporter, content_type=content_type, object_id=item.pk, category=category, note=note
+                reporter=reporter,
+                content_type=content_type,
+                object_id=item.pk,
+                category=category,
+                note=note,
+                weight=weight,
+                created_at=now,
             )
-            open_count = Report.objects.filter(
+            open_reports = Report.objects.filter(
                 content_type=content_type, object_id=item.pk, status=Report.Status.OPEN
-            ).count()
-            if open_count >= settings.REPORTS_HIDE_THRESHOLD:
-                item_hide(item, count=open_count)
+            )
+            if reporter_is_new(reporter, at=now):
+                _brigade_flag(item=item, open_reports=open_reports, report=report)
+            counted = open_reports.filter(brigade=False).aggregate(n=Count("pk"), weight=Sum("weight"))
+            # Rounded: weights carry three decimals, and thirty reports of 0.1 must reach 3.0.
+            if round(counted["weight"] or 0, 6) >= settings.REPORTS_HIDE_THRESHOLD:
+                item_hide(item, count=counted["n"], weight=counted["weight"])
             if isinstance(item, Video):
                 # Whatever moderators decide, the reporter does not see it in their feed again.
                 video_interactions.video_hide_from_feed(user=reporter, video=item)

@@ -277,7 +277,26 @@ VIDEO_MODERATION_EVIDENCE_FRAMES = envint("VIDEO_MODERATION_EVIDENCE_FRAMES", 6,
 # A moderation job with no heartbeat for this long is taken to have lost its worker and is requeued.
 VIDEO_MODERATION_STALE_SECONDS = envint("VIDEO_MODERATION_STALE_SECONDS", 1800, minimum=1)
 VIDEO_MODERATION_MAX_ATTEMPTS = envint("VIDEO_MODERATION_MAX_ATTEMPTS", 3, minimum=1)
-REPORTS_HIDE_THRESHOLD = envint("REPORTS_HIDE_THRESHOLD", 3, minimum=1)
+# Reports are weighed by the reporter's standing (moderation.reports.reporter_weight):
+#   weight = age factor x (1 + upheld) / (1 + upheld + dismissed)
+# upheld and dismissed count the reporter's earlier reports that moderators decided. The age
+# factor is REPORTER_NEW_WEIGHT for an account younger than REPORTER_MIN_AGE_HOURS, otherwise
+# account age / REPORTER_FULL_AGE_DAYS, kept between REPORTER_NEW_WEIGHT and 1. An item is hidden
+# pending review once the weights of its open reports (brigade reports aside) add up to
+# REPORTS_HIDE_THRESHOLD: three reporters in full standing, or thirty brand-new accounts.
+REPORTS_HIDE_THRESHOLD = envfloat("REPORTS_HIDE_THRESHOLD", 3.0)
+REPORTER_MIN_AGE_HOURS = envint("REPORTER_MIN_AGE_HOURS", 72, minimum=0)
+REPORTER_NEW_WEIGHT = envfloat("REPORTER_NEW_WEIGHT", 0.1)
+REPORTER_FULL_AGE_DAYS = envint("REPORTER_FULL_AGE_DAYS", 30, minimum=1)
+if REPORTS_HIDE_THRESHOLD <= 0:
+    raise ImproperlyConfigured(f"REPORTS_HIDE_THRESHOLD must be above 0, got {REPORTS_HIDE_THRESHOLD}")
+if not 0 <= REPORTER_NEW_WEIGHT <= 1:
+    raise ImproperlyConfigured(f"REPORTER_NEW_WEIGHT must be between 0 and 1, got {REPORTER_NEW_WEIGHT}")
+# This many reports on one item from accounts younger than REPORTER_MIN_AGE_HOURS within
+# REPORTS_BRIGADE_MINUTES are flagged as a possible brigade: moderators see them in the report
+# queue, and they count for nothing toward hiding the item.
+REPORTS_BRIGADE_COUNT = envint("REPORTS_BRIGADE_COUNT", 3, minimum=2)
+REPORTS_BRIGADE_MINUTES = envint("REPORTS_BRIGADE_MINUTES", 60, minimum=1)
 REPORTS_PER_HOUR = envint("REPORTS_PER_HOUR", 20, minimum=1)
 STRIKES_SUSPEND_AT = envint("STRIKES_SUSPEND_AT", 3, minimum=1)
 STRIKES_BAN_AT = envint("STRIKES_BAN_AT", 5, minimum=1)

@@ -1,8 +1,13 @@
 """User reports: one per person per item, refused for anonymous viewers, rate-limited; enough of
-them hide the item until a moderator decides, and reporters hear the outcome."""
+them hide the item until a moderator decides, and reporters hear the outcome. (How much each
+report counts, by the reporter's standing, is tests/moderation/test_report_weights.py; the
+reporters here are established accounts, whose reports weigh 1 each.)"""
+
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
 
 from accounts.models import Notification
 from moderation import decisions, reports
@@ -15,19 +20,25 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
+def established(make_user):
+    """An account old enough (and with no dismissed reports) for its report to weigh 1."""
+    return lambda **extra: make_user(date_joined=timezone.now() - timedelta(days=365), **extra)
+
+
+@pytest.fixture
 def video(make_user):
     return Video.objects.create(
         creator=make_user("creator"), title="A dance", processing="ready", moderation="approved"
     )
 
 
-def test_reports_reaching_the_threshold_hide_the_video_pending_review(settings, make_user, video):
+def test_reports_reaching_the_threshold_hide_the_video_pending_review(settings, established, video):
     settings.REPORTS_HIDE_THRESHOLD = 2
     assert listable_videos().filter(pk=video.pk).exists()
-    reports.report_create(reporter=make_user(), item=video, category="H", note="slur at the end")
+    reports.report_create(reporter=established(), item=video, category="H", note="slur at the end")
     video.refresh_from_db()
     assert not video.hidden
-    reports.report_create(reporter=make_user(), item=video, category="HR")
+    reports.report_create(reporter=established(), item=video, category="HR")
     video.refresh_from_db()
     assert video.hidden and not listable_videos().filter(pk=video.pk).exists()
     hide = ModerationDecision.objects.get(object_id=video.pk, action="hide")
@@ -75,24 +86,26 @@ def test_reporting_your_own_video_is_refused(video):
         reports.report_create(reporter=video.creator, item=video, category="S")
 
 
-def test_a_hidden_comment_and_a_held_profile_follow_the_threshold(settings, make_user, video):
+def test_a_hidden_comment_and_a_held_profile_follow_the_threshold(settings, make_user, established, video):
     settings.REPORTS_HIDE_THRESHOLD = 1
     comment = Comment.objects.create(video=video, author=make_user(), text="nasty", state="published")
-    reports.report_create(reporter=make_user(), item=comment, category="HR")
+    reports.report_create(reporter=established(), item=comment, category="HR")
     comment.refresh_from_db()
     assert comment.hidden
     person = make_user(display_name="Rude name")
-    reports.report_create(reporter=make_user(), item=person, category="H")
+    reports.report_create(reporter=established(), item=person, category="H")
     person.refresh_from_db()
     assert person.profile_state == "held" and person.name == person.username
 
 
-def test_a_dismissal_shows_the_item_again_and_tells_each_reporter(settings, make_user, video):
+def test_a_dismissal_shows_the_item_again_and_tells_each_reporter(settings, make_user, established, video):
     settings.REPORTS_HIDE_THRESHOLD = 2
     moderator = make_user(is_staff=True)
-    reporters = [make_user(), make_user()]
+    reporters = [established(), established()]
     for reporter in reporters:
         reports.report_create(reporter=reporter, item=video, category="S")
+    video.refresh_from_db()
+    assert video.hidden
     decisions.video_decide(video=video, outcome="approved", actor=moderator, note="Dance is fine.")
     video.refresh_from_db()
     assert not video.hidden and listable_videos().filter(pk=video.pk).exists()
