@@ -16,7 +16,7 @@ from moderation.models import CATEGORIES, CATEGORY_NAMES
 from moderation.video_stages import evidence_dir
 from tiktok.errors import Refused
 from videos.models import Comment, Video
-from videos.selectors import video_for_viewer
+from videos.selectors import staff_may_view_hidden, video_for_viewer
 
 
 class ReportForm(forms.Form):
@@ -105,7 +105,7 @@ def appeal(request, public_id):
 def evidence_frame(request, public_id, name):
     """A thumbnail of an evidence frame: only for those who may see the review queue."""
     user = request.user
-    if not (user.is_authenticated and user.is_staff and user.has_perm("moderation.view_videoreview")):
+    if not staff_may_view_hidden(user, "moderation.view_videoreview"):
         raise Http404
     if "/" in name or not name.startswith("frame-") or not name.endswith(".jpg"):
         raise Http404
