@@ -253,26 +253,64 @@ def following_videos(*, user, offset: int = 0, limit: int = 10) -> list[Video]:
     return list(with_card_relations(qs)[offset : offset + limit])
 
 
-def comments_for_video(*, video: Video, user, before: int | None = None, limit: int = 20):
-    """Top-level comments, newest first, each with its replies (oldest first).
+REPLIES_SHOWN = 3  # replies under each comment in the panel; the rest come a page at a time
+REPLIES_PAGE_SIZE = 20  # replies per "more replies" page
 
-    Others see published, non-hidden comments; authors also see their own in any state."""
+
+def _comments_shown(user) -> Q:
+    """Others see published, non-hidden comments; authors also see their own in any state."""
     shown = Q(state=Comment.State.PUBLISHED, hidden=False)
     if user is not None and user.is_authenticated:
         shown |= Q(author=user)
+    return shown
+
+
+def comments_for_video(*, video: Video, user, before: int | None = None, limit: int = 20):
+    """Top-level comments, newest first, each with its first `REPLIES_SHOWN` replies
+    (oldest first) in `shown_replies`, and `more_replies` set when it has more: the panel pages
+    the rest with `comment_replies`, so one page costs the same however long a thread grows.
+
+    Others see published, non-hidden comments; authors also see their own in any state."""
+    shown = _comments_shown(user)
     blocked = blocked_user_ids(user=user)
+    first = REPLIES_SHOWN
     replies = Comment.objects.filter(shown).exclude(author_id__in=blocked).select_related("author").order_by("pk")
     qs = (
         Comment.objects.filter(shown, video=video, parent__isnull=True)
         .exclude(author_id__in=blocked)
         .select_related("author")
-        .prefetch_related(Prefetch("replies", queryset=replies, to_attr="shown_replies"))
+        # A sliced prefetch: one query, at most first + 1 replies per comment (a window function).
+        .prefetch_related(Prefetch("replies", queryset=replies[: first + 1], to_attr="shown_replies"))
         .order_by("-pk")
     )
     if before:
         qs = qs.filter(pk__lt=before)
     page = list(qs[: limit + 1])
+    for comment in page:
+        comment.more_replies = len(comment.shown_replies) > first
+        comment.shown_replies = comment.shown_replies[:first]
     return page[:limit], len(page) > limit
+
+
+def comment_replies(*, video: Video, parent_id: int, user, after: int | None = None):
+    """One page (`REPLIES_PAGE_SIZE`) of a comment's replies, oldest first, after reply `after`:
+    (parent, replies, has_more), or None when `parent_id` is not a top-level comment on `video`
+    that this viewer may see (the same rules as the panel's, blocks both ways included)."""
+    limit = REPLIES_PAGE_SIZE
+    shown = _comments_shown(user)
+    blocked = blocked_user_ids(user=user)
+    parent = (
+        Comment.objects.filter(shown, pk=parent_id, video=video, parent__isnull=True)
+        .exclude(author_id__in=blocked)
+        .first()
+    )
+    if parent is None:
+        return None
+    qs = Comment.objects.filter(shown, parent=parent).exclude(author_id__in=blocked).select_related("author")
+    if after:
+        qs = qs.filter(pk__gt=after)
+    page = list(qs.order_by("pk")[: limit + 1])
+    return parent, page[:limit], len(page) > limit
 
 
 def profile_videos(*, person, viewer) -> QuerySet[Video]:

@@ -23,6 +23,7 @@ urlpatterns = [
     path("v/<str:public_id>/share/", views.share, name="share"),
     path("v/<str:public_id>/not-interested/", views.not_interested, name="not_interested"),
     path("v/<str:public_id>/comments/", views.comments, name="comments"),
+    path("v/<str:public_id>/comments/<int:pk>/replies/", views.comment_replies, name="comment_replies"),
     path("comments/<int:pk>/delete/", views.comment_delete, name="comment_delete"),
     # Creating and managing videos (videos/views_upload.py)
     path("upload/", views_upload.upload, name="upload"),

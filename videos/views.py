@@ -173,6 +173,34 @@ def comments(request, public_id):
     return render(request, template, context)
 
 
+MAX_ID = 2**63 - 1  # the largest id a database row can have; larger numbers are not ids
+
+
+@require_GET
+def comment_replies(request, public_id, pk):
+    """GET: the next page of one comment's replies (the panel's "More replies"), oldest first."""
+    video = _actor_video(request, public_id)
+    try:
+        after = int(request.GET["after"]) if request.GET.get("after") else None
+    except ValueError:
+        after = -1
+    if after is not None and not 0 <= after <= MAX_ID:
+        return HttpResponse("after must be a reply id.", status=400, content_type="text/plain")
+    found = pk <= MAX_ID and selectors.comment_replies(video=video, parent_id=pk, user=request.user, after=after)
+    if not found:
+        raise Http404("No such comment")
+    parent, replies, has_more = found
+    context = {
+        "video": video,
+        "c": parent,
+        "replies": replies,
+        "has_more": has_more,
+        "next_after": replies[-1].pk if replies else after,
+        "thread": True,
+    }
+    return render(request, "videos/comments.html#replies_page" if request.htmx else "videos/comments.html", context)
+
+
 def _comment_post(request, video):
     if (resp := _need_login(request)) is not None:
         return resp

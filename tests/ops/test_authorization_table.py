@@ -78,6 +78,7 @@ TABLE = {
     "videos:share": row("POST", PV, *"DDAAA"),
     "videos:not_interested": row("POST", PV, *"DDAAA"),
     "videos:comments": row("GET", PV, *"DDAAA"),
+    "videos:comment_replies": row("GET", lambda s: [s["private"].public_id, s["comment"].pk], *"DDAAA"),
     # Moderators remove others' comments in the admin's comment queue, as a recorded decision.
     "videos:comment_delete": row("POST", lambda s: [s["comment"].pk], *"DDADD"),
     "videos:upload": row("GET", NONE, *"DAAAA"),

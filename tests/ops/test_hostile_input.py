@@ -180,6 +180,29 @@ def test_posting_comments_never_fails_with_a_server_error(client, viewer_and_vid
 
 @CAPPED
 @given(
+    after=st.one_of(nasty_text, st.integers(-(10**30), 10**30).map(str)),
+    thread=st.one_of(st.just("real"), st.integers(0, 2**70)),
+    htmx=st.booleans(),
+)
+def test_reply_pages_never_fail_with_a_server_error(client, viewer_and_video, after, thread, htmx):
+    viewer, video = viewer_and_video
+    client.force_login(viewer)
+    top = video.comments.filter(parent=None).first() or video.comments.create(
+        author=viewer, text="a thread", state="published"
+    )
+    pk = top.pk if thread == "real" else thread
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    try:
+        response = client.get(f"/v/{video.public_id}/comments/{pk}/replies/", {"after": after}, **headers)
+    except ValueError:  # the test client refuses some characters in a URL before sending
+        return
+    assert response.status_code in (200, 400, 404)
+    if response.status_code == 400:
+        assert response.content.decode() == "after must be a reply id."
+
+
+@CAPPED
+@given(
     kind=st.one_of(st.sampled_from(["impression", "play", "watch", "skip", "replay", "like"]), st.text(max_size=12)),
     seconds=st.one_of(st.floats(allow_nan=True, allow_infinity=True).map(str), st.text(max_size=8)),
     completion=st.one_of(st.floats(allow_nan=True, allow_infinity=True).map(str), st.text(max_size=8)),
