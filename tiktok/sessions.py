@@ -42,34 +42,69 @@ class SessionStore(cached_db.SessionStore):
             logger.warning("session cache unavailable while deleting: %s", exc)
 
 
-def session_key_started(request) -> str:
+def session_key_started(request, *, viewer: str = "") -> str:
     """This browser's session key, starting (and saving) a session when it has none. Only for a
-    request with something to keep: a signed-out viewer's engagement event."""
+    request with something to keep: a signed-out viewer's engagement event.
+
+    `viewer` is the id from the signed-out viewer's token (tiktok.viewer_tokens): a token starts
+    one session for its whole life, so a request that carries the token but not the session
+    cookie joins that session instead of becoming another viewer."""
     if request.session.session_key:
+        return request.session.session_key
+    request.session_start_claim = _start_claim(request, viewer)
+    if viewer and _join(request, _claimed(request.session_start_claim)):
         return request.session.session_key
     request.session["v"] = 1
     request.session.save()
     request.session_started_here = True
-    _join_concurrent_start(request)
+    _join_concurrent_start(request, viewer)
     return request.session.session_key
 
 
-def _start_claim(request) -> str:
+def _start_claim(request, viewer: str = "") -> str:
+    if viewer:
+        return f"session-start:viewer:{hashlib.sha256(viewer.encode()).hexdigest()}"
     seed = request.COOKIES.get(settings.CSRF_COOKIE_NAME, "")
     return f"session-start:{hashlib.sha256(seed.encode()).hexdigest()}" if seed else ""
 
 
-def _join_concurrent_start(request) -> None:
+def _claimed(claim: str) -> str:
+    if not claim:
+        return ""
+    try:
+        return cache.get(claim) or ""
+    except Exception as exc:  # the cache backend's own errors: start a session of its own
+        logger.warning("session start not shared, cache unavailable: %s", exc)
+        return ""
+
+
+def _join(request, winner: str) -> bool:
+    """Make `winner` this request's session (the answer carries its cookie); False if it is gone."""
+    if not winner:
+        return False
+    joined = import_module(settings.SESSION_ENGINE).SessionStore(winner)
+    if not joined.exists(winner):  # gone since (refused and dropped, or flushed at log-out)
+        return False
+    joined.get("v")  # load it
+    joined.modified = True  # so the answer carries its cookie too
+    request.session = joined
+    request.session_started_here = False
+    return True
+
+
+def _join_concurrent_start(request, viewer: str = "") -> None:
     """The player sends its first beacons (impression, play) at once, before any answer has set
-    a session cookie: each would start a session of its own and split the viewer's events. All
-    of one browser's requests carry its CSRF cookie, so the first to start a session records its
-    key under that cookie for JOIN_SECONDS, and the others join that session and delete theirs."""
-    claim = _start_claim(request)
+    a session cookie: each would start a session of its own and split the viewer's events. The
+    first to start a session records its key under a claim for the others to join (they delete
+    their own). The claim is the viewer token's id, held for the token's life; without a token
+    (a share), the browser's CSRF cookie, which all its requests carry, for JOIN_SECONDS."""
+    claim = request.session_start_claim
     if not claim:
         return
     mine = request.session.session_key
+    timeout = settings.VIEWER_TOKEN_MAX_AGE if viewer else JOIN_SECONDS
     try:
-        if cache.add(claim, mine, timeout=JOIN_SECONDS):
+        if cache.add(claim, mine, timeout=timeout):
             return
         winner = cache.get(claim)
     except Exception as exc:  # the cache backend's own errors: keep this request's session
@@ -77,14 +112,14 @@ def _join_concurrent_start(request) -> None:
         return
     if not winner or winner == mine:
         return
-    joined = import_module(settings.SESSION_ENGINE).SessionStore(winner)
-    if not joined.exists(winner):  # gone since (refused and dropped): keep this one
+    mine_store = request.session
+    if _join(request, winner):
+        mine_store.delete()
         return
-    request.session.delete()
-    joined.get("v")  # load it
-    joined.modified = True  # so the answer carries its cookie too
-    request.session = joined
-    request.session_started_here = False
+    try:  # the claimed session is gone: this one takes the claim over
+        cache.set(claim, mine, timeout=timeout)
+    except Exception as exc:
+        logger.warning("session start claim not taken over, cache unavailable: %s", exc)
 
 
 def session_dropped_if_refused(view):
@@ -107,7 +142,7 @@ def session_dropped_if_refused(view):
 
 def _drop_started(request) -> None:
     if getattr(request, "session_started_here", False):
-        claim = _start_claim(request)
+        claim = getattr(request, "session_start_claim", "")
         try:
             if claim and cache.get(claim) == request.session.session_key:
                 cache.delete(claim)

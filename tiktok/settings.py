@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "tiktok.viewer_tokens.ViewerTokenMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -219,6 +220,13 @@ MEDIA_X_ACCEL_PREFIX = envstr("MEDIA_X_ACCEL_PREFIX", "")
 # Per viewer, per minute, in the shared cache. The player sends a few events per video watched.
 EVENTS_RATE_PER_MINUTE = envint("EVENTS_RATE_PER_MINUTE", 240, minimum=1)
 COMMENT_RATE_PER_MINUTE = envint("COMMENT_RATE_PER_MINUTE", 20, minimum=1)
+# Signed-out viewers: the beacon takes their events only with the signed viewer token a page view
+# sets (a cookie, no database row), valid this many seconds (refreshed by page views at half-life).
+VIEWER_TOKEN_MAX_AGE = envint("VIEWER_TOKEN_MAX_AGE", 7 * 24 * 3600, minimum=60)
+# Per address (an IPv6 /64 counts as one), in the shared cache: signed-out events per minute, and
+# new signed-out viewers (each one's first accepted event starts a session) per hour.
+ANON_EVENTS_PER_MINUTE_PER_IP = envint("ANON_EVENTS_PER_MINUTE_PER_IP", 600, minimum=1)
+ANON_VIEWERS_PER_HOUR_PER_IP = envint("ANON_VIEWERS_PER_HOUR_PER_IP", 120, minimum=1)
 FEED_PAGE_SIZE = envint("FEED_PAGE_SIZE", 8, minimum=1)
 
 # Raw engagement events older than this many days are rolled up into daily aggregates.

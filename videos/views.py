@@ -2,6 +2,7 @@
 view serves both the full page and its HTMX fragment."""
 
 from csp.decorators import csp_exempt
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -11,6 +12,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts import services as account_services
 from accounts.models import User
+from tiktok import ratelimit, viewer_tokens
+from tiktok.errors import Refused
 from tiktok.sessions import session_dropped_if_refused, session_key_started
 from videos import interactions, selectors
 from videos.cards import cards_for, page_size
@@ -238,10 +241,25 @@ def comment_delete(request, pk):
 @csp_exempt()  # an empty 204: there is no document for a policy to govern
 @session_dropped_if_refused
 def event(request):
-    """The player's beacon: one engagement event per request, CSRF token in the body."""
+    """The player's beacon: one engagement event per request, CSRF token in the body. A
+    signed-out viewer's event needs the viewer token their page view set, and counts against
+    their address's limits; its first accepted one starts the session the token keeps."""
+    session_key = ""
+    if not request.user.is_authenticated:
+        viewer = viewer_tokens.viewer_id(request)
+        if viewer is None:
+            raise Refused("Reload the page to record views (no valid viewer token).", status=403)
+        address = ratelimit.client_key(request)
+        if not ratelimit.hit("anon-events", address, limit=settings.ANON_EVENTS_PER_MINUTE_PER_IP, window=60):
+            raise Refused("Too many events from this address; slow down.", status=429)
+        session_key = session_key_started(request, viewer=viewer)
+        if getattr(request, "session_started_here", False) and not ratelimit.hit(
+            "anon-viewers", address, limit=settings.ANON_VIEWERS_PER_HOUR_PER_IP, window=3600
+        ):  # a new viewer: the session just started is dropped again (session_dropped_if_refused)
+            raise Refused("Too many new viewers from this address; try again later.", status=429)
     interactions.events_record(
         user=request.user,
-        session_key=_session_key(request),
+        session_key=session_key,
         public_id=request.POST.get("video", ""),
         kind=request.POST.get("kind", ""),
         watch_seconds=request.POST.get("watch_seconds"),

@@ -10,6 +10,8 @@ from datetime import timedelta
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth.models import AnonymousUser, Group
+from django.contrib.sessions.models import Session
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import RequestFactory, override_settings
@@ -21,7 +23,7 @@ from accounts.models import User
 from accounts.services import avatar_process
 from moderation import sanctions
 from tests.factories import ready_video
-from tiktok import ratelimit
+from tiktok import ratelimit, viewer_tokens
 from tiktok.errors import Refused
 from videos.models import Video
 from videos.selectors import video_for_viewer
@@ -218,6 +220,46 @@ def test_engagement_events_never_fail_with_a_server_error(
     data = {"video": target, "kind": kind, "watch_seconds": seconds, "completion": completion, "slot": slot}
     response = client.post("/events/", data)
     assert response.status_code < 500
+
+
+def _malformed_payload(payload) -> bool:
+    """A payload the viewer token's reader must turn away even under the real key and salt."""
+    if not isinstance(payload, dict):
+        return True
+    viewer, issued = payload.get("v"), payload.get("t")
+    return not (isinstance(viewer, str) and 16 <= len(viewer) <= 64 and isinstance(issued, int))
+
+
+forged_viewer_tokens = st.one_of(
+    nasty_text,
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_:", max_size=120),
+    # Well-formed tokens signed with another key.
+    st.fixed_dictionaries({"v": st.text(min_size=16, max_size=64), "t": st.integers(0, 2**40)}).map(
+        lambda p: signing.dumps(p, key="not-this-sites-key", salt=viewer_tokens.SALT)
+    ),
+    # This site's key and salt, but a payload that is not a viewer id and an issue time.
+    st.one_of(
+        st.none(),
+        st.integers(),
+        st.text(max_size=40),
+        st.dictionaries(st.sampled_from(["v", "t", "x"]), st.one_of(st.none(), st.integers(), st.text(max_size=80))),
+    )
+    .filter(_malformed_payload)
+    .map(lambda p: signing.dumps(p, salt=viewer_tokens.SALT)),
+)
+
+
+@CAPPED
+@given(token=forged_viewer_tokens, kind=st.sampled_from(["impression", "play"]))
+def test_a_signed_out_event_with_a_forged_viewer_token_is_refused_cleanly(client, viewer_and_video, token, kind):
+    _, video = viewer_and_video
+    # The header as a WSGI server hands it over: its bytes (UTF-8 here) read as Latin-1.
+    cookie = f"{viewer_tokens.COOKIE_NAME}={token}".encode().decode("latin-1")
+    response = client.post("/events/", {"video": video.public_id, "kind": kind}, HTTP_COOKIE=cookie)
+    assert response.status_code == 403
+    video.refresh_from_db()
+    assert (video.impression_count, video.play_count, video.view_count) == (0, 0, 0)
+    assert Session.objects.count() == 0
 
 
 @CAPPED

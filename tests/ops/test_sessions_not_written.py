@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import ready_video
-from tiktok import tasks
+from tiktok import tasks, viewer_tokens
 from tiktok.schedules import SCHEDULES
 from videos.models import EngagementEvent
 
@@ -85,11 +85,13 @@ def test_a_signed_out_viewers_first_event_starts_the_session_their_events_share(
 
 def test_beacons_sent_before_the_first_answer_share_one_session(public_video):
     """The player's first beacons leave together, so none carries a session cookie yet; all
-    carry the browser's CSRF cookie, which joins them to the session the first one started."""
+    carry the viewer token the page set, which joins them to the session the first one started."""
     beacon = {"video": public_video.public_id, "slot": "ranked"}
+    token = Client().get("/").cookies[viewer_tokens.COOKIE_NAME].value
     one_browser = [Client(), Client()]  # two requests in flight at once, from one browser
     for request in one_browser:
         request.cookies[settings.CSRF_COOKIE_NAME] = "b" * 32
+        request.cookies[viewer_tokens.COOKIE_NAME] = token
     first = one_browser[0].post("/events/", {**beacon, "kind": "impression"})
     second = one_browser[1].post("/events/", {**beacon, "kind": "play"})
     assert first.status_code == second.status_code == 204
@@ -99,7 +101,7 @@ def test_beacons_sent_before_the_first_answer_share_one_session(public_video):
     assert set(EngagementEvent.objects.values_list("session_key", flat=True)) == {session.session_key}
 
     other_browser = Client()
-    other_browser.cookies[settings.CSRF_COOKIE_NAME] = "c" * 32
+    other_browser.get("/")  # its own token
     assert other_browser.post("/events/", {**beacon, "kind": "impression"}).status_code == 204
     assert Session.objects.count() == 2
 
