@@ -234,6 +234,8 @@ EVENT_RETENTION_DAYS = envint("EVENT_RETENTION_DAYS", 90, minimum=1)
 
 # --- Uploads and transcoding ----------------------------------------------------------------
 UPLOAD_MAX_BYTES = envint("UPLOAD_MAX_BYTES", 200 * 1024 * 1024, minimum=1)
+# Uploads per account per hour, accepted or not (each costs an ffprobe and a transcode job).
+UPLOADS_PER_HOUR = envint("UPLOADS_PER_HOUR", 20, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_TEMP_DIR = None

@@ -61,6 +61,17 @@ def video_fail(*, video: Video, reason: str) -> None:
     logger.warning("video %s failed: %s", video.pk, reason)
 
 
+def _source_refused(video: Video, *, reason: str) -> None:
+    """The upload does not decode: the video fails with the reason (the creator's status page
+    shows it; a failed video is never listed or watchable), and its files go. The row stays, so
+    the creator learns why; they delete it like any other video."""
+    video_fail(video=video, reason=reason)
+    unlink(video.source_path)
+    shutil.rmtree(media_dir(video), ignore_errors=True)
+    Video.objects.filter(pk=video.pk).update(source_path="")
+    video.source_path = ""
+
+
 def video_transcode(*, video_id: int, schedule_retries: bool = True, screen: bool = True) -> Video | None:
     """The transcode job: probe the source, run every due rendition this worker can claim, then
     finish the video (poster, preview, ready, moderation) once all renditions are done."""
@@ -86,6 +97,13 @@ def video_transcode(*, video_id: int, schedule_retries: bool = True, screen: boo
         except ffmpeg.ProbeError as exc:
             video_fail(video=video, reason=str(exc))
             return video
+        if video.processing != Video.Processing.READY:  # a ready video's source decoded already
+            try:
+                # The upload was only probed in the request; decoding costs a worker, so it is here.
+                ffmpeg.check_decodes(source, info)
+            except ffmpeg.ProbeError as exc:
+                _source_refused(video, reason=str(exc))
+                return video
         Video.objects.filter(pk=video.pk).exclude(
             processing__in=[Video.Processing.FAILED, Video.Processing.READY]
         ).update(processing=Video.Processing.TRANSCODING, processing_error="")

@@ -1,5 +1,7 @@
-"""Uploads: the file is checked by its content (ffprobe with the format allowlist, a decode), then
-the video is created with its queued renditions, or refused with one line and nothing left behind."""
+"""Uploads: the file is checked by its content (ffprobe with the format allowlist, the duration
+measured from its packets: no decoding, so it is cheap enough for the web worker), then the video is
+created with its queued renditions, or refused with one line and nothing left behind. Whether the
+file decodes is checked by the transcode job, which fails the video and removes its files if not."""
 
 import logging
 import os
@@ -67,10 +69,7 @@ def video_validate_source(*, path: Path) -> ffmpeg.Probe:
         raise ValidationError(f"The video is longer than the {settings.VIDEO_MAX_SECONDS:g} s limit.")
     if max(info.width, info.height) > settings.VIDEO_MAX_SIDE:
         raise ValidationError(f"The picture is larger than {settings.VIDEO_MAX_SIDE} px on a side.")
-    try:
-        ffmpeg.check_decodes(path, info)
-    except ffmpeg.ProbeError as exc:
-        raise ValidationError(str(exc)) from None
+    # Decoding is left to the transcode job (videos.transcoding.video_transcode), off the web worker.
     return info
 
 

@@ -1,8 +1,9 @@
 """Creator pages: upload, processing status, edit and delete.
 
 The upload streams straight to a file under UPLOAD_TMP_ROOT through `LimitedUploadHandler`,
-which stops reading once the body passes UPLOAD_MAX_BYTES; the service then validates the
-content and owns the file (a refused upload leaves no row and no file)."""
+which stops reading once the body passes UPLOAD_MAX_BYTES; the service then probes the content
+and owns the file (a refused upload leaves no row and no file). A body declared too large and an
+account past UPLOADS_PER_HOUR are refused before the body is read."""
 
 from pathlib import Path
 
@@ -17,12 +18,15 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
+from tiktok import ratelimit
 from videos import services, transcoding, uploads
 from videos.forms import VideoDetailsForm, VideoEditForm
 from videos.models import Video
 
 # Room for the form's text fields and multipart boundaries on top of the file itself.
 FORM_OVERHEAD_BYTES = 64 * 1024
+# UPLOADS_PER_HOUR counts in fixed windows of this many seconds.
+UPLOAD_WINDOW = 3600
 
 
 class ReceivedFile:
@@ -86,15 +90,30 @@ def _limit_mb() -> str:
     return f"{settings.UPLOAD_MAX_BYTES / (1024 * 1024):.0f} MB"
 
 
+def _uploader(request) -> str:
+    return f"user:{request.user.pk}"
+
+
+def _too_many() -> str:
+    return f"You have reached the limit of {settings.UPLOADS_PER_HOUR} uploads per hour. Please try again later."
+
+
+def _over_upload_limit(request) -> bool:
+    """Whether this account has used up this hour's uploads (read only; the POST counts)."""
+    return ratelimit.count("uploads", _uploader(request), window=UPLOAD_WINDOW) >= settings.UPLOADS_PER_HOUR
+
+
 @csrf_exempt  # the handler must be installed before CSRF reads the body; _upload checks CSRF
 @login_required
 def upload(request):
     if request.method != "POST":
         return _upload(request, None)
+    # Both refused before a byte of the body is read.
     declared = int(request.META.get("CONTENT_LENGTH") or 0)
     if declared > settings.UPLOAD_MAX_BYTES + FORM_OVERHEAD_BYTES:
-        # Refused before a byte of the body is read.
         return _form_response(request, VideoDetailsForm(), f"The file is larger than the {_limit_mb()} limit.")
+    if not ratelimit.hit("uploads", _uploader(request), limit=settings.UPLOADS_PER_HOUR, window=UPLOAD_WINDOW):
+        return _form_response(request, VideoDetailsForm(), _too_many(), status=429)
     handler = LimitedUploadHandler(request)
     request.upload_handlers = [handler]
     try:
@@ -107,7 +126,8 @@ def upload(request):
 @require_http_methods(["GET", "POST"])
 def _upload(request, handler: LimitedUploadHandler | None):
     if request.method != "POST":
-        return render(request, "videos/upload.html", _context(VideoDetailsForm()))
+        error = _too_many() if _over_upload_limit(request) else ""
+        return render(request, "videos/upload.html", _context(VideoDetailsForm(), error))
     form = VideoDetailsForm(request.POST)
     received = request.FILES.get("file")
     if handler is not None and handler.too_large:
@@ -147,10 +167,10 @@ def _context(form, error: str = "") -> dict:
     }
 
 
-def _form_response(request, form, error: str):
+def _form_response(request, form, error: str, status: int = 422):
     # 422 so scripts and tests see a refusal; upload.js lets htmx swap it in.
     template = "videos/upload.html#form" if request.htmx else "videos/upload.html"
-    return render(request, template, _context(form, error), status=422)
+    return render(request, template, _context(form, error), status=status)
 
 
 def _own_video(request, public_id) -> Video:
