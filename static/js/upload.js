@@ -58,7 +58,8 @@
   });
 
   document.addEventListener("htmx:beforeSwap", function (event) {
-    if (event.detail.xhr && event.detail.xhr.status === 422) {
+    // 422 (a field or file refused) and 429 (the hourly upload limit) carry the form with its reason.
+    if (event.detail.xhr && (event.detail.xhr.status === 422 || event.detail.xhr.status === 429)) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
     }
@@ -68,6 +69,7 @@
     if (event.target !== form() || event.detail.successful) return;
     const button = document.getElementById("upload-submit");
     if (button) { button.disabled = false; button.textContent = "Upload"; }
-    if (!event.detail.xhr || event.detail.xhr.status !== 422) showError("The upload did not go through. Try again.");
+    const status = event.detail.xhr ? event.detail.xhr.status : 0;
+    if (status !== 422 && status !== 429) showError("The upload did not go through. Try again.");
   });
 })();
