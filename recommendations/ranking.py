@@ -261,6 +261,16 @@ def explore_draws(*, likes, completions_sum, plays, impressions, prior_like, pri
     return c + l_
 
 
+def fit_to_viewer(scores, which) -> np.ndarray:
+    """How well candidates `which` fit the viewer, in [0, 1]: their blend score over the best
+    candidate's (all alike when no candidate scores above zero)."""
+    scores = np.asarray(scores, dtype=float)
+    top = scores.max() if scores.size else 0.0
+    if top <= 0:
+        return np.ones(len(which))
+    return np.clip(scores[which], 0.0, None) / top
+
+
 def score_for_profile(
     *, model, positions, cat_matrix, category_ids, counters, age_days, state: dict, params: dict, priors
 ):

@@ -7,7 +7,7 @@ from collections import defaultdict, namedtuple
 from dataclasses import dataclass, field
 
 import numpy as np
-from django.db.models import Q, Value
+from django.db.models import Value
 from django.utils import timezone
 
 from accounts.models import Block, Follow
@@ -19,7 +19,7 @@ from videos.models import NotInterested, Video, VideoView
 from videos.selectors import category_pairs, category_table, listable_videos, video_with_creator
 
 SEEN_WINDOW = 500  # recently seen videos left out of the feed
-NEIGHBOUR_CANDIDATES = 150
+NEIGHBOUR_CANDIDATES = 500
 CATEGORY_CANDIDATES = 60
 TRENDING_CANDIDATES = 150
 FRESH_CANDIDATES = 40
@@ -56,10 +56,6 @@ def caches_clear() -> None:
     store.forget()
     settings_memo.forget()
     fresh_memo.forget()
-
-
-def _rows(qs) -> list[Row]:
-    return [Row(*t) for t in qs.values_list(*FIELDS)]
 
 
 def _newest_ids() -> list[int]:
@@ -111,13 +107,6 @@ _candidate_rows = Prepared(
     video_ids=list,
     creator_ids=list,
 )
-_explore_rows = Prepared(
-    lambda video_ids, max_impressions: (
-        listable_videos().filter(pk__in=video_ids, impression_count__lt=max_impressions).values_list(*FIELDS)
-    ),
-    video_ids=list,
-    max_impressions=int,
-)
 _titles = Prepared(lambda video_ids: Video.objects.filter(pk__in=video_ids).values_list("pk", "title"), video_ids=list)
 
 
@@ -166,8 +155,9 @@ def _top(keys, scores, n):
     return keys[idx[np.argsort(-scores[idx], kind="stable")]]
 
 
-def _candidates(model, state, params, followed, excluded_videos):
-    """Candidate ids with the pools they came from."""
+def _candidates(model, state, params, followed, excluded_videos, rng):
+    """Candidate ids with the pools they came from. Exploration's pool (a random sample of the
+    model's new and little-seen videos) is among them, so it is scored like everything else."""
     sources: dict[int, set[str]] = defaultdict(set)
     anchor_ids, anchor_w = ranking.anchors(state["recent"], params["history_half_life"], params["anchor_count"])
     positive_cats = [int(k) for k, v in sorted(state["category_weights"].items(), key=lambda kv: -kv[1]) if v > 0][:5]
@@ -208,6 +198,8 @@ def _candidates(model, state, params, followed, excluded_videos):
             sources[vid].add("trending")
     for vid in _fresh_ids():
         sources[vid].add("fresh")
+    for vid in _explore_pool(model, params, excluded_videos, rng):
+        sources[vid].add("explore")
     if followed and model is not None:
         creators = model.arrays["creator_ids"]
         for cid in list(followed)[:100]:
@@ -278,7 +270,7 @@ def feed_for_viewer(
     excluded_videos, excluded_creators, followed = _exclusions(user, session_key, exclude_ids or ())
     cold = not state["recent"] and not any(v > 0 for v in state["category_weights"].values())
 
-    sources = _candidates(model, state, params, followed, excluded_videos)
+    sources = _candidates(model, state, params, followed, excluded_videos, rng)
     if trace is not None:
         trace["candidates"] = set(sources)
     videos = [Row(*r) for r in _candidate_rows.rows(video_ids=list(sources), creator_ids=list(excluded_creators))]
@@ -323,10 +315,10 @@ def feed_for_viewer(
     # The pools ran dry (a long session, a small catalogue): newest videos not yet shown.
     backfill = _newest_fill(limit - n_explore - len(chosen), taken, excluded_creators, per_creator, params, limit * 4)
     explore = _explore_picks(
-        model,
+        videos,
+        scores,
         n_explore + (limit - n_explore - len(chosen) - len(backfill)),
         taken,
-        excluded_creators,
         per_creator,
         params,
         priors,
@@ -418,41 +410,50 @@ def _spread_over_categories(videos, cats, strength):
     return order
 
 
-def _explore_picks(model, n, taken, excluded_creators, per_creator, params, priors, rng):
-    """Videos with few impressions, picked by Thompson draws of completion and like rates
-    (live counters). The pool is the model's list of low-impression videos plus the newest
-    uploads; without a model, a query."""
-    if n <= 0:
-        return []
+def _explore_pool(model, params, excluded_videos, rng) -> list[int]:
+    """Exploration's pool: EXPLORE_POOL videos drawn at random from the model's newest
+    low-impression videos (without a model, the newest low-impression videos)."""
     if model is not None and "explore_pool" in model.arrays:
-        ids = [int(v) for v in model.video_ids[model.arrays["explore_pool"]] if int(v) not in taken]
+        ids = [int(v) for v in model.video_ids[model.arrays["explore_pool"]] if int(v) not in excluded_videos]
         if len(ids) > EXPLORE_POOL:
             ids = [ids[i] for i in rng.choice(len(ids), EXPLORE_POOL, replace=False)]
-        ids += [v for v in _fresh_ids() if v not in taken]
-        rows = [Row(*r) for r in _explore_rows.rows(video_ids=ids, max_impressions=int(params["explore_impressions"]))]
-    else:
-        low = Q(impression_count__lt=params["explore_impressions"])
-        rows = _rows(listable_videos().filter(low).exclude(pk__in=taken).order_by("-published_at")[:EXPLORE_POOL])
-    pool = [v for v in rows if v.creator_id not in excluded_creators]
-    if not pool:
+        return ids
+    low = listable_videos().filter(impression_count__lt=params["explore_impressions"]).exclude(pk__in=excluded_videos)
+    return list(low.order_by("-published_at").values_list("pk", flat=True)[:EXPLORE_POOL])
+
+
+def _explore_picks(videos, scores, n, taken, per_creator, params, priors, rng):
+    """Exploration slots go to candidates with few impressions (the exploration pool, new
+    uploads, and any other candidate under the threshold) that the ranked slots did not take.
+    Each gets a Thompson draw of its engagement: a sample of its completion rate plus one of its
+    like rate (live counters, weak prior at the catalogue mean), times how well it fits this
+    viewer (its blend score over the page's best). The highest draws win: little-seen videos
+    are tried out on the viewers most likely to want them."""
+    if n <= 0 or not len(videos):
         return []
-    counters = _counters(pool)
+    counters = _counters(videos)
+    pool = np.flatnonzero(counters["impressions"] < params["explore_impressions"])
+    pool = np.array([i for i in pool if videos[i].pk not in taken], dtype=np.int64)
+    if not len(pool):
+        return []
     draws = ranking.explore_draws(
-        likes=counters["likes"],
-        completions_sum=counters["completion_sum"],
-        plays=counters["plays"],
-        impressions=counters["impressions"],
+        likes=counters["likes"][pool],
+        completions_sum=counters["completion_sum"][pool],
+        plays=counters["plays"][pool],
+        impressions=counters["impressions"][pool],
         prior_like=priors["like"],
         prior_completion=priors["completion"],
         rng=rng,
     )
+    draws = draws * ranking.fit_to_viewer(scores, pool)
     picks = []
-    for i in np.argsort(-draws):
-        video = pool[i]
+    for i in pool[np.argsort(-draws, kind="stable")]:
+        video = videos[i]
         if per_creator[video.creator_id] >= params["per_creator"]:
             continue
         per_creator[video.creator_id] += 1
         picks.append(video)
+        taken.add(video.pk)
         if len(picks) >= n:
             break
     return picks

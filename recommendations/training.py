@@ -21,6 +21,9 @@ TRENDING_SIZE = 500
 CATEGORY_TOP = 200
 # Learned weights and their model selection.
 LAMBDA_START = 400.0  # first regularisation tried; the search moves by factors of 4, then 2
+LAMBDA_STEPS = 5  # at most this many steps of the search in one direction
+SEARCH_HEAD = 1000  # the regularisation is chosen on (at most) this many head videos
+MIN_HEAD = 100  # a smaller head is not tried below this
 LEARN_HISTORY_CAP = 1000  # most recent positives per user in the head's Gram matrix
 NEIGHBOUR_ENTRIES = 50_000_000  # bounds the neighbour arrays: k × videos (8 bytes an entry)
 K_CHOICES = (50, 100, 200, 400)
@@ -165,6 +168,24 @@ def dense_topk(b: np.ndarray, k: int, block: int = 1024):
     return np.concatenate(ptr), np.concatenate(idx_parts), np.concatenate(val_parts)
 
 
+def rows_descending(indptr, idx, val):
+    """The same CSR lists with each row's entries in descending order of weight."""
+    rows = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
+    order = np.lexsort((-val, rows))
+    return indptr, idx[order], val[order]
+
+
+def first_k(indptr, idx, val, k: int):
+    """The first k entries of each row (the k largest, for rows in descending order)."""
+    lengths = np.diff(indptr)
+    if not len(lengths) or lengths.max() <= k:
+        return indptr, idx, val
+    keep = (np.arange(len(idx)) - np.repeat(indptr[:-1], lengths)) < k
+    new_ptr = np.zeros(len(indptr), dtype=np.int64)
+    np.cumsum(np.minimum(lengths, k), out=new_ptr[1:])
+    return new_ptr, idx[keep], val[keep]
+
+
 def head_gram(pair_users, pair_items, head: np.ndarray, n_items: int) -> np.ndarray:
     """Gram matrix (co-engagement counts) of the head videos over binary positive pairs, dense
     float32, in head order."""
@@ -190,7 +211,8 @@ def learned_rows(gram: np.ndarray, head: np.ndarray, lam: float, k: int):
 def merge_rows(cos_ptr, cos_idx, cos_val, head, learned, scale: float, k: int):
     """One neighbour list per video: a head video's learned row plus its cosine neighbours
     outside the head; every other video keeps its cosine row. Cosine weights are multiplied by
-    `scale` so the two kinds compare; each row keeps its k largest entries."""
+    `scale` so the two kinds compare; each row keeps its k largest entries. Rows come out in
+    descending order when the cosine rows go in that way."""
     n = len(cos_ptr) - 1
     in_head = np.zeros(n, dtype=bool)
     in_head[head] = True
@@ -272,14 +294,13 @@ class Validation:
         nbrs = sp.csr_matrix((val.astype(np.float64), idx, indptr), shape=(self.n_items, self.n_items))
         s = (a @ nbrs).tocsr()
         s.sum_duplicates()
-        s.sort_indices()
         rows = np.repeat(np.arange(self.n_users), np.diff(s.indptr))
         key = rows * self.n_items + s.indices
-        score = np.where(np.isin(key, self.seen), -np.inf, s.data)
-        t_key = np.arange(self.n_users) * self.n_items + self.target
-        at = np.minimum(np.searchsorted(key, t_key), max(len(key) - 1, 0))
-        found = (len(key) > 0) & (key[at] == t_key) if len(key) else np.zeros(self.n_users, dtype=bool)
-        t_score = np.where(found, score[at] if len(key) else 0.0, 0.0)
+        at = np.minimum(np.searchsorted(self.seen, key), max(len(self.seen) - 1, 0))
+        seen = self.seen[at] == key if len(self.seen) else np.zeros(len(key), dtype=bool)
+        score = np.where(seen, -np.inf, s.data)
+        is_target = s.indices == self.target[rows]
+        t_score = np.bincount(rows[is_target], weights=score[is_target], minlength=self.n_users)
         greater = np.bincount(rows, weights=score > t_score[rows], minlength=self.n_users)
         equal = np.bincount(rows, weights=score == t_score[rows], minlength=self.n_users) - 1
         rank = 1 + greater + np.maximum(equal, 0) / 2
@@ -307,7 +328,9 @@ def learn_neighbours(pu, pi, latest, anchor_weight, n_users: int, n_items: int, 
     starts = np.searchsorted(tu[order], tu[order], side="left")
     rank = np.empty(len(tu), dtype=np.int64)
     rank[order] = np.arange(len(tu)) - starts
-    cos = co_engagement_neighbours(tu[rank < HISTORY_CAP], ti[rank < HISTORY_CAP], n_users, n_items, k_max)
+    cos = rows_descending(
+        *co_engagement_neighbours(tu[rank < HISTORY_CAP], ti[rank < HISTORY_CAP], n_users, n_items, k_max)
+    )
     counts = np.bincount(ti, minlength=n_items)
     engaged = int((counts > 0).sum())
     head_max = min(int(params["learned_head"]), engaged)
@@ -329,22 +352,16 @@ def learn_neighbours(pu, pi, latest, anchor_weight, n_users: int, n_items: int, 
     cos_max = np.zeros(n_items, dtype=np.float32)
     if len(c_val):
         has = c_len > 0
-        cos_max[has] = np.maximum.reduceat(c_val, c_ptr[:-1][has])
+        cos_max[has] = c_val[c_ptr[:-1][has]]  # rows are in descending order
 
     def ratio(learned, head):
         """Typical strongest learned weight over typical strongest cosine, on the head's rows
-        (learned rows are in descending order)."""
+        (both kinds of rows are in descending order)."""
         l_ptr, _, l_val = learned
         both = (np.diff(l_ptr) > 0) & (cos_max[head] > 0)
         if not both.any():
             return 1.0
         return float(np.median(l_val[l_ptr[:-1][both]]) / max(float(np.median(cos_max[head[both]])), 1e-9))
-
-    def truncated(merged, k):
-        if k >= k_max:
-            return merged
-        ptr, idx, val = topk_rows(sp.csr_matrix((merged[2], merged[1], merged[0]), shape=(n_items, n_items)), k)
-        return ptr, idx, val
 
     choice = {
         "lambda": DEFAULT_CHOICE["lambda"],
@@ -364,14 +381,13 @@ def learn_neighbours(pu, pi, latest, anchor_weight, n_users: int, n_items: int, 
             c = {**choice, **change}
             key = tuple(sorted(c.items()))
             if key not in scored:
-                structure = (c["lambda"], c["head"], c["tail_scale"], c["k"])
+                structure = (c["lambda"], c["head"], c["tail_scale"])
                 if structure not in last:
                     head = head_all[: c["head"]]
                     learned = fitted(c["lambda"], c["head"])
-                    merged = merge_rows(*cos, head, learned, c["tail_scale"] * ratio(learned, head), k_max)
                     last.clear()
-                    last[structure] = truncated(merged, c["k"])
-                scored[key] = val.ndcg(*last[structure], c["anchors"], c["half_life"])
+                    last[structure] = merge_rows(*cos, head, learned, c["tail_scale"] * ratio(learned, head), k_max)
+                scored[key] = val.ndcg(*first_k(*last[structure], c["k"]), c["anchors"], c["half_life"])
             return scored[key]
 
         def try_values(name, values):
@@ -381,24 +397,27 @@ def learn_neighbours(pu, pi, latest, anchor_weight, n_users: int, n_items: int, 
                 if s > best:
                     best, choice[name] = s, value
 
-        choice["k"] = k_max
+        # Regularisation first, on at most SEARCH_HEAD videos (a fit costs the cube of the head):
+        # climb by factors of 4 in the better direction, then refine by factors of 2.
+        choice.update(k=k_max, head=min(head_max, SEARCH_HEAD))
         best = score()
-        for step in (4.0, 2.0):  # regularisation: climb in the better direction, then refine
+        for step in (4.0, 2.0):
             for direction in (step, 1 / step):
-                while True:
+                for _ in range(LAMBDA_STEPS):
                     before = choice["lambda"]
                     try_values("lambda", [before * direction])
                     if choice["lambda"] == before:
                         break
-        if head_max // 2 >= 100:
-            try_values("head", [head_max // 2])
+        # Then how the profile is read: k, recency, anchor count (no refit needed).
         try_values("k", k_choices)
         try_values("half_life", HALF_LIFE_CHOICES)
         try_values("anchors", ANCHOR_CHOICES)
         try_values("half_life", HALF_LIFE_CHOICES)
+        try_values("lambda", [choice["lambda"] / 2, choice["lambda"] * 2])
+        # Then the head size: all the budget allows, or half of it.
+        try_values("head", sorted({head_max // 2, head_max} - {choice["head"]} if head_max >= 2 * MIN_HEAD else set()))
         if engaged > choice["head"]:
             try_values("tail_scale", TAIL_SCALES)
-        try_values("lambda", [choice["lambda"] / 2, choice["lambda"] * 2])
     # The shipped weights: refitted on every positive pair (the held-out ones included).
     grams.clear()
     fits.clear()
@@ -414,7 +433,7 @@ def learn_neighbours(pu, pi, latest, anchor_weight, n_users: int, n_items: int, 
         scale = choice["tail_scale"] * ratio(learned, head)
     else:
         learned, scale = (np.zeros(1, dtype=np.int64), np.zeros(0, np.int32), np.zeros(0, np.float32)), 1.0
-    merged = truncated(merge_rows(*cos, head, learned, scale, k_max), choice["k"])
+    merged = first_k(*merge_rows(*cos, head, learned, scale, k_max), choice["k"])
     choice.update(validation_ndcg=round(best, 4), validation_users=int(len(users) if select else 0), selected=select)
     return merged, choice
 

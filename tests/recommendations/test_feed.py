@@ -144,3 +144,23 @@ def test_the_player_beacon_of_a_signed_out_viewer_reaches_their_next_feed_page(w
         assert client.post("/events/", replay).status_code == 204
     page = client.get("/feed/more/", headers={"HX-Request": "true"}).content.decode()
     assert f"Because you watch {target.name}" in page or "which you enjoyed" in page
+
+
+def test_exploration_tries_little_seen_videos_on_viewers_they_fit(world, make_user):
+    """Exploration slots hold only videos under the impression threshold, and among those the
+    ones that fit the viewer's taste are tried out first."""
+    cats, _people, _videos, by_cat = world
+    params = settings_params()
+    viewer = make_user()
+    target = cats[1].pk
+    for video in by_cat[target][1:9]:
+        record(viewer, video, "watch", completion=1.0)
+        record(viewer, video, "like")
+    explored = []
+    for _ in range(6):
+        page = feed_for_viewer(user=viewer, session_key="", exclude_ids=set())
+        explored += [item.video for item in page if item.slot == "explore"]
+    assert explored
+    assert all(v.impression_count < params["explore_impressions"] for v in explored)
+    in_taste = sum(v.categories.filter(pk=target).exists() for v in explored)
+    assert in_taste >= 0.75 * len(explored)  # a quarter of the little-seen videos are in that category
