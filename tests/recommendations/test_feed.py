@@ -164,3 +164,27 @@ def test_exploration_tries_little_seen_videos_on_viewers_they_fit(world, make_us
     assert all(v.impression_count < params["explore_impressions"] for v in explored)
     in_taste = sum(v.categories.filter(pk=target).exists() for v in explored)
     assert in_taste >= 0.75 * len(explored)  # a quarter of the little-seen videos are in that category
+
+
+def test_a_signed_out_viewers_finished_watch_reaches_their_next_page(world):
+    """A like needs an account; a signed-out viewer's strongest signal is a finished watch. One
+    finished watch, and the session's very next page ranks that video's neighbours."""
+    from django.contrib.auth.models import AnonymousUser
+
+    from recommendations.services import profile_on_event
+    from videos.models import EngagementEvent
+
+    cats, _people, _videos, by_cat = world
+    anonymous, target = AnonymousUser(), cats[3].pk
+    first = feed_for_viewer(user=anonymous, session_key="s-one-watch", exclude_ids=set())
+    assert not any(i.slot == "ranked" for i in first)  # the cold-start page
+    watched = by_cat[target][5]
+    event = EngagementEvent.objects.create(
+        session_key="s-one-watch", video=watched, kind="watch", completion=1.0, slot="trending"
+    )
+    profile_on_event(event=event)
+    after = feed_for_viewer(user=anonymous, session_key="s-one-watch", exclude_ids={i.video.pk for i in first})
+    ranked = [i for i in after if i.slot == "ranked"]
+    assert ranked
+    assert page_categories(ranked)[target] >= len(ranked) - 1
+    assert any(f"“{watched.title}”" in i.reason or "Because you watch" in i.reason for i in ranked)
