@@ -22,6 +22,7 @@ from tiktok import ratelimit
 from videos import services, transcoding, uploads
 from videos.forms import VideoDetailsForm, VideoEditForm
 from videos.models import Video
+from videos.selectors import staff_may_view_hidden
 
 # Room for the form's text fields and multipart boundaries on top of the file itself.
 FORM_OVERHEAD_BYTES = 64 * 1024
@@ -190,7 +191,7 @@ def _is_final(video: Video) -> bool:
 @login_required
 def status(request, public_id):
     video = Video.objects.filter(public_id=public_id, deleted_at__isnull=True).select_related("creator").first()
-    if video is None or not (video.creator_id == request.user.pk or request.user.is_staff):
+    if video is None or not (video.creator_id == request.user.pk or staff_may_view_hidden(request.user)):
         raise Http404
     context = {
         "video": video,
