@@ -134,13 +134,30 @@ def favourite(request, public_id):
     return HttpResponse(card_parts(request).favourite(video, on, _slot(request)))
 
 
+def _signed_out_session(request) -> str:
+    """A signed-out viewer's session for an engagement (an event or a share): it needs the viewer
+    token their page view set, counts against their address's limits, and the first accepted one
+    starts the session the token keeps."""
+    viewer = viewer_tokens.viewer_id(request)
+    if viewer is None:
+        raise Refused("Reload the page to record views (no valid viewer token).", status=403)
+    address = ratelimit.client_key(request)
+    if not ratelimit.hit("anon-events", address, limit=settings.ANON_EVENTS_PER_MINUTE_PER_IP, window=60):
+        raise Refused("Too many events from this address; slow down.", status=429)
+    session_key = session_key_started(request, viewer=viewer)
+    if getattr(request, "session_started_here", False) and not ratelimit.hit(
+        "anon-viewers", address, limit=settings.ANON_VIEWERS_PER_HOUR_PER_IP, window=3600
+    ):  # a new viewer: the session just started is dropped again (session_dropped_if_refused)
+        raise Refused("Too many new viewers from this address; try again later.", status=429)
+    return session_key
+
+
 @require_POST
 @session_dropped_if_refused
 def share(request, public_id):
     video = _actor_video(request, public_id)
-    count = interactions.share_record(
-        user=request.user, session_key=_session_key(request), video=video, slot=_slot(request)
-    )
+    session_key = _session_key(request) if request.user.is_authenticated else _signed_out_session(request)
+    count = interactions.share_record(user=request.user, session_key=session_key, video=video, slot=_slot(request))
     return HttpResponse(str(count), content_type="text/plain")
 
 
@@ -244,19 +261,7 @@ def event(request):
     """The player's beacon: one engagement event per request, CSRF token in the body. A
     signed-out viewer's event needs the viewer token their page view set, and counts against
     their address's limits; its first accepted one starts the session the token keeps."""
-    session_key = ""
-    if not request.user.is_authenticated:
-        viewer = viewer_tokens.viewer_id(request)
-        if viewer is None:
-            raise Refused("Reload the page to record views (no valid viewer token).", status=403)
-        address = ratelimit.client_key(request)
-        if not ratelimit.hit("anon-events", address, limit=settings.ANON_EVENTS_PER_MINUTE_PER_IP, window=60):
-            raise Refused("Too many events from this address; slow down.", status=429)
-        session_key = session_key_started(request, viewer=viewer)
-        if getattr(request, "session_started_here", False) and not ratelimit.hit(
-            "anon-viewers", address, limit=settings.ANON_VIEWERS_PER_HOUR_PER_IP, window=3600
-        ):  # a new viewer: the session just started is dropped again (session_dropped_if_refused)
-            raise Refused("Too many new viewers from this address; try again later.", status=429)
+    session_key = "" if request.user.is_authenticated else _signed_out_session(request)
     interactions.events_record(
         user=request.user,
         session_key=session_key,
@@ -383,15 +388,30 @@ def hashtag(request, name):
     return render(request, "videos/discover.html", {"heading": f"#{tag.name}", "videos": videos, "sort": sort})
 
 
+SEARCH_PAGE_SIZE = 60  # videos per page of search results
+SEARCH_MAX_PAGES = 20  # deeper pages are refused: nobody reads them, and OFFSET costs grow
+
+
 @require_GET
 def search(request):
     q = request.GET.get("q", "").strip()[:100]
-    videos, people = [], []
+    try:
+        page = int(request.GET.get("page") or 1)
+    except ValueError:
+        page = 0
+    if not 1 <= page <= SEARCH_MAX_PAGES:
+        message = f"page must be a whole number from 1 to {SEARCH_MAX_PAGES}."
+        return HttpResponse(message, status=400, content_type="text/plain")
+    videos, people, more = [], [], False
     if q:
-        videos = list(selectors.search_videos(q=q, viewer=request.user)[:60])
-        people = selectors.search_people(q=q, viewer=request.user)
+        start = (page - 1) * SEARCH_PAGE_SIZE
+        videos = list(selectors.search_videos(q=q, viewer=request.user)[start : start + SEARCH_PAGE_SIZE + 1])
+        more = len(videos) > SEARCH_PAGE_SIZE and page < SEARCH_MAX_PAGES
+        videos = videos[:SEARCH_PAGE_SIZE]
+        people = selectors.search_people(q=q, viewer=request.user) if page == 1 else []
     categories = Category.objects.filter(active=True)
-    return render(request, "videos/search.html", {"q": q, "videos": videos, "people": people, "categories": categories})
+    context = {"q": q, "videos": videos, "people": people, "categories": categories, "page": page, "more": more}
+    return render(request, "videos/search.html", context)
 
 
 @login_required

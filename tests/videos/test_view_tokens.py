@@ -183,3 +183,13 @@ def test_after_logging_in_and_out_the_token_starts_a_fresh_session(video):
     assert after[0] == before and after[1] not in ("", before)
     assert play(with_token(browser.cookies[TOKEN_COOKIE].value), video, kind="impression").status_code == 204
     assert EngagementEvent.objects.filter(user=None).order_by("-pk")[0].session_key == after[1]
+
+
+def test_a_signed_out_share_needs_the_viewer_token_too(video):
+    share = reverse("videos:share", args=[video.public_id])
+    codes = {Client().post(share).status_code for _ in range(20)}
+    assert codes == {403}
+    assert Video.objects.values_list("share_count", flat=True).get(pk=video.pk) == 0
+    token = token_from_a_page(Client())
+    assert with_token(token).post(share).status_code == 200
+    assert Video.objects.values_list("share_count", flat=True).get(pk=video.pk) == 1
