@@ -16,6 +16,7 @@ from accounts.models import User
 from moderation.models import ModerationDecision
 from moderation.services import decision_record
 from videos.models import Category, Encoding, Hashtag, Video
+from videos.search_index import video_tokens_refresh
 
 CLIP_SECONDS = 2.0
 
@@ -121,6 +122,7 @@ def ready_video(
         text_snapshot=f"{title}\n{description}",
         subject_user=creator,
     )
+    video_tokens_refresh(video=video)  # searchable, as videos.services makes a video it publishes
     return video
 
 

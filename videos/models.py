@@ -282,3 +282,28 @@ class EngagementEvent(models.Model):
             models.Index(fields=["video", "kind"], name="event_video_kind_idx"),
             models.Index(fields=["created_at"], name="event_created_idx"),
         ]
+
+
+class SearchToken(models.Model):
+    """One word start of a listable video's searchable text: what search matches a query word
+    against, by prefix on an index (videos/search_index.py writes and reads them)."""
+
+    class Kind(models.TextChoices):
+        TEXT = "text"  # the title, description and hashtags
+        USERNAME = "username"  # the creator's username
+        NAME = "name"  # the creator's display name (counts only while the profile is published)
+
+    video = models.ForeignKey(Video, on_delete=models.CASCADE, related_name="search_tokens")
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.TEXT)
+    token = models.CharField(max_length=64)
+    # For a creator token, the name it came from: it counts only while that is still the name.
+    source = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        # Created by migration 0004 with what each database needs for LIKE 'word%' to use it:
+        # COLLATE NOCASE on SQLite, a utf8mb4_bin column on MariaDB. A migration that rebuilds
+        # this table must keep that (tests/videos/test_search_tokens.py checks the query plan).
+        indexes = [models.Index(fields=["token"], name="searchtoken_token_idx")]
+
+    def __str__(self):
+        return self.token

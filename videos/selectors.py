@@ -2,7 +2,6 @@
 what others may see; every read path starts from one of them."""
 
 import logging
-import re
 
 from django.conf import settings
 from django.db.models import (
@@ -23,6 +22,7 @@ from django.db.models import (
 from accounts.models import Block, Follow, User
 from tiktok.memo import ProcessMemo
 from tiktok.prepared import Prepared, columns, instance
+from videos import search_index
 from videos.models import Category, Comment, EngagementEvent, Favourite, Hashtag, Like, Video, VideoView
 
 logger = logging.getLogger(__name__)
@@ -386,25 +386,14 @@ def hashtag_videos(*, hashtag, viewer, sort: str = "newest") -> QuerySet[Video]:
     return with_card_relations(discovery_order(qs, sort=sort))
 
 
-def _word_start(word: str) -> str:
-    """A pattern for `word` at the start of a word: "cat" finds "cat", "cats" and "(cat", not
-    "education"."""
-    return r"(^|\W)" + re.escape(word)
-
-
 def search_videos(*, q: str, viewer) -> QuerySet[Video]:
-    """Titles, descriptions, hashtags and creators' usernames / display names, each query word
-    matched at the start of a word."""
-    words = [w for w in q.split() if w][:8]
+    """Listable videos whose title, description, hashtags or creator's username / published
+    display name have a word starting with each query word (matched literally, at most
+    `search_index.MAX_QUERY_WORDS` words), newest first. Each word costs one range of the token
+    index (videos/search_index.py); no video's text is scanned."""
     qs = listable_videos()
-    for word in words:
-        tag = word.lstrip("#").lower()
-        starts = _word_start(word)
-        match = Q(title__iregex=starts) | Q(description__iregex=starts) | Q(creator__username__iregex=starts)
-        match |= Q(creator__display_name__iregex=starts, creator__profile_state="published")
-        if tag:
-            match |= Q(pk__in=Video.objects.filter(hashtags__name=tag).values("pk"))
-        qs = qs.filter(match)
+    for word in search_index.query_words(q):
+        qs = qs.filter(pk__in=search_index.matching_video_ids(word))
     return with_card_relations(visible_to(qs, user=viewer).order_by("-published_at", "-pk"))
 
 

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tiktok import gate
-from videos import ffmpeg
+from videos import ffmpeg, search_index
 from videos.interactions import comment_count_refresh
 from videos.models import Category, Comment, Encoding, Video
 from videos.signals import video_published
@@ -36,6 +36,7 @@ def video_apply_moderation(*, video: Video, outcome: str, reason: str) -> Video:
         video.published_at = timezone.now()
         fields.append("published_at")
     video.save(update_fields=fields)
+    search_index.video_tokens_refresh(video=video)  # searchable while listable, gone otherwise
     if outcome == Video.Moderation.APPROVED:
         # Published or re-approved after an edit (recommendations refreshes its content terms).
         video_published.send(sender=Video, video=video)
@@ -112,6 +113,7 @@ def video_update(
         video.save()
         video.categories.set(list(categories))
         set_hashtags(video, description)
+        search_index.video_tokens_refresh(video=video)  # new text, or a visibility that (un)lists it
         if text_changed and video.processing == Video.Processing.READY:
             gate.video_text_changed(video=video)
     return video
