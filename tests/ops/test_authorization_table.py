@@ -173,6 +173,7 @@ STAFF_BLIND = [
     "videos:share",
     "videos:not_interested",
     "videos:comments",
+    "videos:comment_replies",
     "videos:comment_delete",
     "videos:media",
     "videos:poster",
