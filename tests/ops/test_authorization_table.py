@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Group, Permission
+from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -113,8 +114,6 @@ def test_every_url_pattern_has_a_row():
 
 @pytest.fixture
 def subjects(make_user, settings):
-    from django.core.files.base import ContentFile
-
     owner = make_user("olivia")
     owner.avatar.save("olivia.jpg", ContentFile(b"\xff\xd8\xff\xe0 jpeg"), save=True)
     other = make_user("uma")

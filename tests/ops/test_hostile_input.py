@@ -129,8 +129,6 @@ def test_the_counted_address_comes_from_a_header_only_when_a_trusted_proxy_sent_
 @CAPPED
 @given(display=nasty_text, bio=nasty_text, filename=nasty_text, body=st.binary(max_size=2048))
 def test_profile_edit_never_fails_with_a_server_error(client, make_user, display, bio, filename, body):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     user = make_user()
     client.force_login(user)
     upload = SimpleUploadedFile((filename or "x")[:100].replace("\x00", "") or "x", body)
