@@ -15,6 +15,7 @@ from django.utils import timezone
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from accounts.models import Block, Follow, Notification, User
+from accounts.signals import profile_shown_changed
 from tiktok import gate, ratelimit
 from tiktok.errors import Refused
 
@@ -127,6 +128,7 @@ def profile_apply_moderation(*, user: User, state: str) -> User:
     if user.profile_state != state:
         user.profile_state = state
         user.save(update_fields=["profile_state"])
+        profile_shown_changed.send(sender=User, user=user)
     return user
 
 

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import User
-from accounts.services import profile_apply_moderation
+from accounts.services import profile_apply_moderation, profile_update
 from tests.factories import make_user, ready_video
 from videos import search_index, views
 from videos.models import SearchToken, Video
@@ -161,8 +161,16 @@ def test_creator_tokens_count_only_for_the_current_published_name(client):
     assert found(client, "ana") == [] and found(client, "maker") == [video.public_id]
     User.objects.filter(pk=maker.pk).update(display_name="Chef Bo")  # renamed, and the new name shown
     profile_apply_moderation(user=maker, state="published")
-    assert found(client, "ana") == []  # the old name finds nothing at once
-    search_index.creator_tokens_refresh(user=maker)
+    # Publishing the profile refreshes its videos' tokens (videos listens to accounts' signal).
+    assert found(client, "bo") == [video.public_id] and found(client, "ana") == []
+
+
+def test_a_published_profile_edit_makes_the_new_name_searchable(client):
+    maker = make_user("maker", display_name="Chef Ana")
+    video = ready_video(maker, title="Pasta", media=False)
+    profile_update(user=maker, display_name="Chef Bo", bio="")  # screened by the real content gate
+    maker.refresh_from_db()
+    assert maker.profile_state == User.ProfileState.PUBLISHED
     assert found(client, "bo") == [video.public_id] and found(client, "ana") == []
 
 
