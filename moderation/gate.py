@@ -31,6 +31,16 @@ class ModerationGate:
         else:
             video_jobs.video_moderation_enqueue(video=video)
 
+    def video_made_public(self, *, video) -> None:
+        """A video screened while private or unlisted may have skipped stages that only public
+        videos get (Gemini under GEMINI_SEND=public): it is moderated again, whole, as a job."""
+        previous = (
+            services.decisions_for(item=video).filter(source=ModerationDecision.Source.AUTO, action="screen").first()
+        )
+        gemini_stage = (previous.stages or {}).get("gemini", {}) if previous is not None else {}
+        if previous is None or gemini_stage.get("withheld"):
+            video_jobs.video_moderation_enqueue(video=video)
+
     def profile_changed(self, *, user) -> None:
         services.profile_screen(user=user)
 

@@ -8,6 +8,7 @@ moderation job. The gate is told that:
 - a video's source was accepted              `video_source_accepted(video=)`
 - a video's renditions are ready             `video_renditions_ready(video=)`
 - a video's title, description or captions changed   `video_text_changed(video=)`
+- a private or unlisted video was made public `video_made_public(video=)`
 - a profile's display name or bio changed    `profile_changed(user=)`
 - an avatar is about to be stored            `avatar_check(data=)` (raises ValidationError to refuse)
 
@@ -61,6 +62,10 @@ def video_renditions_ready(*, video) -> bool:
 
 def video_text_changed(*, video) -> bool:
     return _tell("video_text_changed", video=video)
+
+
+def video_made_public(*, video) -> bool:
+    return _tell("video_made_public", video=video)
 
 
 def profile_changed(*, user) -> bool:

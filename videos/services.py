@@ -106,6 +106,7 @@ def video_update(
 ) -> Video:
     """Save the creator's edits; changed text goes through moderation again."""
     text_changed = (title, description) != (video.title, video.description)
+    made_public = visibility == Video.Visibility.PUBLIC and video.visibility != Video.Visibility.PUBLIC
     with transaction.atomic():
         video.title, video.description = title.strip()[:150], description
         video.visibility, video.allow_comments = visibility, allow_comments
@@ -116,6 +117,8 @@ def video_update(
         search_index.video_tokens_refresh(video=video)  # new text, or a visibility that (un)lists it
         if text_changed and video.processing == Video.Processing.READY:
             gate.video_text_changed(video=video)
+        if made_public and video.processing == Video.Processing.READY:
+            gate.video_made_public(video=video)
     return video
 
 

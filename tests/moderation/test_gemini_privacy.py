@@ -16,7 +16,9 @@ from moderation.models import ModerationDecision
 from moderation.video_jobs import video_moderation_run
 from tests.moderation.fake_gemini import FakeGemini, well_formed_answer
 from tests.moderation.video_clips import clips, local_models, pending_video, whisper_dir  # noqa: F401
+from tiktok import jobs
 from videos.selectors import listable_videos
+from videos.services import video_update
 
 pytestmark = pytest.mark.django_db
 
@@ -156,3 +158,21 @@ def test_an_approve_verdict_does_not_outweigh_gemini_s_own_high_scores(gemini, m
     video, decision = moderate(make_user, clips, title=INJECTION)
     assert decision.scores["V2"] == 0.97 and video.moderation == "rejected"
     assert not listable_videos().filter(pk=video.pk).exists()
+
+
+def test_a_private_video_made_public_is_moderated_again_with_gemini(gemini, make_user, clips):
+    fake = gemini()
+    video, decision = moderate(make_user, clips, visibility="private")
+    assert decision.stages["gemini"]["withheld"] and uploads(fake) == 0
+    with jobs.inline():
+        video_update(
+            video=video,
+            title=video.title,
+            description=video.description,
+            categories=[],
+            visibility="public",
+            allow_comments=True,
+        )
+    assert uploads(fake) > 0  # now public: the Gemini stage ran on the whole video
+    latest = ModerationDecision.objects.filter(object_id=video.pk, action="screen").first()
+    assert latest.pk != decision.pk and latest.stages["gemini"]["status"] == "ok"

@@ -1,6 +1,7 @@
 """Creators manage their videos (status page, edit, poster, delete) and staff act in the admin."""
 
 import pytest
+from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from moderation.decisions import video_decide
@@ -48,12 +49,18 @@ def test_the_status_page_polls_until_the_final_state_and_then_stops(client, make
     assert video.get_moderation_display() in fragment
 
 
-def test_the_status_page_is_only_for_the_creator_and_staff(client, make_user, finished):
+def test_the_status_page_is_only_for_the_creator_and_moderators(client, make_user, finished):
     video = finished()
     url = reverse("videos:status", args=[video.public_id])
     client.force_login(make_user())
     assert client.get(url).status_code == 404
-    client.force_login(make_user(is_staff=True))
+    client.force_login(make_user(is_staff=True))  # staff status alone opens nothing
+    assert client.get(url).status_code == 404
+    moderator = make_user(is_staff=True)
+    moderator.groups.add(Group.objects.get(name="Moderators"))
+    client.force_login(moderator)
+    assert client.get(url).status_code == 200
+    client.force_login(video.creator)
     assert client.get(url).status_code == 200
 
 
