@@ -6,7 +6,7 @@ all call these same functions."""
 import numpy as np
 import scipy.sparse as sp
 
-RECENT_CAP = 200  # anchors kept in a profile (training chooses how many of them count)
+RECENT_CAP = 500  # anchors kept in a profile (training chooses how many of them count)
 DEFAULT_ANCHORS = 50  # anchors that count when the model chose none
 DEFAULT_PRIORS = {"like": 0.05, "completion": 0.4}  # rates before a model was trained
 CATEGORY_CAP = 30
@@ -106,25 +106,41 @@ def profile_merge(state: dict, other: dict) -> dict:
     return state
 
 
-def anchors(recent, half_life: float, count: int = DEFAULT_ANCHORS):
+def anchors(recent, half_life: float, count: int = DEFAULT_ANCHORS, power: float = 1.0):
     """Profile anchors as (video ids, weights): the newest `count`, newer events counting more
-    (half_life = inf: all alike)."""
+    (half_life = inf: all alike). Each anchor's summed event weight w counts as sign(w)·|w|^power:
+    power 1 keeps the sums, 0 counts every engaged video alike."""
     recent = recent[:count]
     if not recent:
         return np.zeros(0, dtype=np.int64), np.zeros(0)
     ids = np.fromiter((r[0] for r in recent), dtype=np.int64, count=len(recent))
     w = np.fromiter((r[1] for r in recent), dtype=np.float64, count=len(recent))
+    if power != 1.0:
+        w = np.sign(w) * np.abs(w) ** power
     return ids, w * 0.5 ** (np.arange(len(recent)) / half_life)
+
+
+def profile_anchors(recent, params: dict):
+    """`anchors` read the way `params` (from model_params) say."""
+    return anchors(
+        recent,
+        params["history_half_life"],
+        params.get("anchor_count", DEFAULT_ANCHORS),
+        params.get("anchor_power", 1.0),
+    )
 
 
 def model_params(model, params: dict) -> dict:
     """The settings with what the active model's training chose on validation: how many of a
-    profile's anchors count and their recency half-life. Without a model (or a model from
-    before these were chosen), the settings' half-life and DEFAULT_ANCHORS."""
-    out = {**params, "anchor_count": DEFAULT_ANCHORS}
+    profile's anchors count, their recency half-life and how their weights count. Without a
+    model (or a model from before these were chosen), the settings' half-life, DEFAULT_ANCHORS
+    and the summed weights."""
+    out = {**params, "anchor_count": DEFAULT_ANCHORS, "anchor_power": 1.0}
     if model is not None and "anchor_count" in model.arrays:
         out["anchor_count"] = int(model.arrays["anchor_count"])
         out["history_half_life"] = float(model.arrays["anchor_half_life"])
+    if model is not None and "anchor_power" in model.arrays:
+        out["anchor_power"] = float(model.arrays["anchor_power"])
     return out
 
 
@@ -150,6 +166,12 @@ def neighbour_scores(anchor_pos, anchor_w, indptr, indices, sims):
     take = np.repeat(starts - np.cumsum(np.r_[0, lengths[:-1]]), lengths) + np.arange(lengths.sum())
     pos = indices[take]
     contrib = sims[take] * np.repeat(anchor_w, lengths)
+    span = int(pos.max()) + 1
+    if len(pos) * 8 > span:  # many entries: a dense sum over the positions beats sorting them
+        total = np.bincount(pos, weights=contrib, minlength=span)
+        hit = np.bincount(pos, minlength=span) > 0
+        uniq = np.flatnonzero(hit)
+        return uniq, total[uniq]
     uniq, inverse = np.unique(pos, return_inverse=True)
     return uniq, np.bincount(inverse, weights=contrib)
 
@@ -242,23 +264,27 @@ def expected_exploration_share(state: dict, params: dict) -> float:
     return share_from_rates(e, r, params)
 
 
-def explore_draws(*, likes, completions_sum, plays, impressions, prior_like, prior_completion, rng) -> np.ndarray:
+def explore_draws(
+    *, likes, completions_sum, plays, impressions, prior_like, prior_completion, rng, relative: bool = False
+) -> np.ndarray:
     """Thompson draws for low-impression videos: a sample of the completion rate plus a sample
-    of the like rate, each from its Beta posterior (a weak prior at the catalogue mean)."""
+    of the like rate, each from its Beta posterior (a weak prior at the catalogue mean). With
+    `relative`, each draw over its posterior mean: about 1 for a well-measured video, spread
+    wide for one few people have seen (the optimism that gets it tried)."""
     plays = np.asarray(plays, dtype=float)
     impressions = np.asarray(impressions, dtype=float)
     comp = np.clip(np.asarray(completions_sum, dtype=float), 0, None)
     likes = np.asarray(likes, dtype=float)
     strength = 2.0
-    c = rng.beta(
-        1e-3 + prior_completion * strength + comp,
-        1e-3 + (1 - prior_completion) * strength + np.maximum(plays - comp, 0),
-    )
+    c_a = 1e-3 + prior_completion * strength + comp
+    c_b = 1e-3 + (1 - prior_completion) * strength + np.maximum(plays - comp, 0)
     seen = np.maximum(impressions, likes)
-    l_ = rng.beta(
-        1e-3 + prior_like * strength + likes, 1e-3 + (1 - prior_like) * strength + np.maximum(seen - likes, 0)
-    )
-    return c + l_
+    l_a = 1e-3 + prior_like * strength + likes
+    l_b = 1e-3 + (1 - prior_like) * strength + np.maximum(seen - likes, 0)
+    draws = rng.beta(c_a, c_b) + rng.beta(l_a, l_b)
+    if relative:
+        return draws / (c_a / (c_a + c_b) + l_a / (l_a + l_b))
+    return draws
 
 
 def fit_to_viewer(scores, which) -> np.ndarray:
@@ -281,9 +307,7 @@ def score_for_profile(
     collab = np.zeros(n)
     text = np.zeros(n)
     pop = np.zeros(n)
-    anchor_ids, anchor_w = anchors(
-        state["recent"], params["history_half_life"], params.get("anchor_count", DEFAULT_ANCHORS)
-    )
+    anchor_ids, anchor_w = profile_anchors(state["recent"], params)
     if model is not None and n:
         known = positions >= 0
         pop[known] = model.arrays["pop"][positions[known]]

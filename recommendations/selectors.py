@@ -159,7 +159,7 @@ def _candidates(model, state, params, followed, excluded_videos, rng):
     """Candidate ids with the pools they came from. Exploration's pool (a random sample of the
     model's new and little-seen videos) is among them, so it is scored like everything else."""
     sources: dict[int, set[str]] = defaultdict(set)
-    anchor_ids, anchor_w = ranking.anchors(state["recent"], params["history_half_life"], params["anchor_count"])
+    anchor_ids, anchor_w = ranking.profile_anchors(state["recent"], params)
     positive_cats = [int(k) for k, v in sorted(state["category_weights"].items(), key=lambda kv: -kv[1]) if v > 0][:5]
     if model is not None:
         ids = model.video_ids
@@ -425,10 +425,11 @@ def _explore_pool(model, params, excluded_videos, rng) -> list[int]:
 def _explore_picks(videos, scores, n, taken, per_creator, params, priors, rng):
     """Exploration slots go to candidates with few impressions (the exploration pool, new
     uploads, and any other candidate under the threshold) that the ranked slots did not take.
-    Each gets a Thompson draw of its engagement: a sample of its completion rate plus one of its
-    like rate (live counters, weak prior at the catalogue mean), times how well it fits this
-    viewer (its blend score over the page's best). The highest draws win: little-seen videos
-    are tried out on the viewers most likely to want them."""
+    Each gets a Thompson draw: how well it fits this viewer (its blend score over the page's
+    best) times a sample of its completion and like rates over their posterior means (live
+    counters, weak prior at the catalogue mean). A well-measured video draws close to its fit; a
+    video few people have seen draws anywhere from far below to far above it. The highest draws
+    win: little-seen videos are tried out on the viewers most likely to want them."""
     if n <= 0 or not len(videos):
         return []
     counters = _counters(videos)
@@ -444,6 +445,7 @@ def _explore_picks(videos, scores, n, taken, per_creator, params, priors, rng):
         prior_like=priors["like"],
         prior_completion=priors["completion"],
         rng=rng,
+        relative=True,
     )
     draws = draws * ranking.fit_to_viewer(scores, pool)
     picks = []
@@ -465,7 +467,7 @@ def _anchor_titles(model, state, videos, parts, idx, params) -> dict[int, str]:
     if model is None or not state["recent"]:
         return {}
     best: dict[int, int] = {}
-    anchor_ids, anchor_w = ranking.anchors(state["recent"], params["history_half_life"], params["anchor_count"])
+    anchor_ids, anchor_w = ranking.profile_anchors(state["recent"], params)
     positive = anchor_w > 0
     anchor_ids, anchor_w = anchor_ids[positive], anchor_w[positive]
     a_pos = model.positions(anchor_ids)

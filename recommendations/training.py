@@ -27,7 +27,9 @@ MIN_HEAD = 100  # a smaller head is not tried below this
 LEARN_HISTORY_CAP = 1000  # most recent positives per user in the head's Gram matrix
 NEIGHBOUR_ENTRIES = 50_000_000  # bounds the neighbour arrays: k × videos (8 bytes an entry)
 K_CHOICES = (50, 100, 200, 400)
-ANCHOR_CHOICES = (10, 25, 50, 100, 200)
+ANCHOR_CHOICES = (10, 25, 50, 100, 200, 500)
+ANCHOR_ENTRIES = 200_000  # anchors × k: the neighbour entries one feed page sums
+ANCHOR_POWERS = (1.0, 0.5, 0.0)  # anchor weight = summed event weight ** power (0: all alike)
 HALF_LIFE_CHOICES = (1.0, 2.5, 5.0, 10.0, 20.0, 40.0, np.inf)  # inf: no recency weighting
 TAIL_SCALES = (0.5, 1.0, 2.0)  # cosine weight against learned weight, × their typical ratio
 VALIDATION_USERS = 2000  # viewers sampled for the validation carve
@@ -150,18 +152,20 @@ def _symmetrise_lower(m: np.ndarray, block: int = 1024) -> None:
 
 
 def dense_topk(b: np.ndarray, k: int, block: int = 1024):
-    """The k largest positive entries of each row of a dense matrix, as CSR arrays with each row
-    in descending order."""
+    """The k entries of largest magnitude of each row of a dense matrix (negative weights count:
+    an anchor can speak against a video), as CSR arrays with each row in descending order of
+    magnitude; zeros are dropped."""
     n, m = b.shape
     k = max(min(k, m - 1), 1)
     ptr, idx_parts, val_parts = [np.zeros(1, dtype=np.int64)], [], []
     for start in range(0, n, block):
         rows = b[start : start + block]
-        part = np.argpartition(-rows, k - 1, axis=1)[:, :k] if k < m else np.argsort(-rows, axis=1)
+        size = np.abs(rows)
+        part = np.argpartition(-size, k - 1, axis=1)[:, :k] if k < m else np.argsort(-size, axis=1)
         vals = np.take_along_axis(rows, part, axis=1)
-        order = np.argsort(-vals, axis=1, kind="stable")
+        order = np.argsort(-np.abs(vals), axis=1, kind="stable")
         part, vals = np.take_along_axis(part, order, axis=1), np.take_along_axis(vals, order, axis=1)
-        keep = vals > 0
+        keep = vals != 0
         idx_parts.append(part[keep].astype(np.int32))
         val_parts.append(vals[keep].astype(np.float32))
         ptr.append(ptr[-1][-1] + np.cumsum(keep.sum(axis=1)))
@@ -169,14 +173,15 @@ def dense_topk(b: np.ndarray, k: int, block: int = 1024):
 
 
 def rows_descending(indptr, idx, val):
-    """The same CSR lists with each row's entries in descending order of weight."""
+    """The same CSR lists with each row's entries in descending order of magnitude."""
     rows = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
-    order = np.lexsort((-val, rows))
+    order = np.lexsort((-np.abs(val), rows))
     return indptr, idx[order], val[order]
 
 
 def first_k(indptr, idx, val, k: int):
-    """The first k entries of each row (the k largest, for rows in descending order)."""
+    """The first k entries of each row (the k largest, for rows in descending order of
+    magnitude)."""
     lengths = np.diff(indptr)
     if not len(lengths) or lengths.max() <= k:
         return indptr, idx, val
@@ -211,8 +216,8 @@ def learned_rows(gram: np.ndarray, head: np.ndarray, lam: float, k: int):
 def merge_rows(cos_ptr, cos_idx, cos_val, head, learned, scale: float, k: int):
     """One neighbour list per video: a head video's learned row plus its cosine neighbours
     outside the head; every other video keeps its cosine row. Cosine weights are multiplied by
-    `scale` so the two kinds compare; each row keeps its k largest entries. Rows come out in
-    descending order when the cosine rows go in that way."""
+    `scale` so the two kinds compare; each row keeps its k entries of largest magnitude. Rows
+    come out in descending order of magnitude when the cosine rows go in that way."""
     n = len(cos_ptr) - 1
     in_head = np.zeros(n, dtype=bool)
     in_head[head] = True
@@ -231,9 +236,9 @@ def merge_rows(cos_ptr, cos_idx, cos_val, head, learned, scale: float, k: int):
         idx = np.concatenate([l_idx[l_ptr[h] : l_ptr[h + 1]], c_idx[outside]])
         val = np.concatenate([l_val[l_ptr[h] : l_ptr[h + 1]], c_val[outside] * scale])
         if len(idx) > k:
-            top = np.argpartition(-val, k - 1)[:k]
+            top = np.argpartition(-np.abs(val), k - 1)[:k]
             idx, val = idx[top], val[top]
-        order = np.argsort(-val, kind="stable")
+        order = np.argsort(-np.abs(val), kind="stable")
         pieces_idx.append(idx[order].astype(np.int32))
         pieces_val.append(val[order].astype(np.float32))
         lengths[row] = len(idx)
@@ -264,7 +269,7 @@ def validation_carve(pu, pi, latest, n_users: int, *, ordered: bool, seed: int =
 
 class Validation:
     """Scores a neighbour structure the way the feed uses it: each validation viewer's anchors
-    (newest first, `anchors` of them, weight × 0.5^(position / half-life)) summed over the
+    (newest first, `anchors` of them, weight^power × 0.5^(position / half-life)) summed over the
     anchors' neighbour lists; NDCG@10 of the held-out video among everything the viewer has not
     engaged with (ties count half above; an unreached video is a miss)."""
 
@@ -287,9 +292,9 @@ class Validation:
         starts = np.searchsorted(self.u, self.u, side="left")
         self.position = np.arange(len(self.u)) - starts
 
-    def ndcg(self, indptr, idx, val, anchors: int, half_life: float) -> float:
+    def ndcg(self, indptr, idx, val, anchors: int, half_life: float, power: float = 1.0) -> float:
         keep = (self.position < anchors) & (self.w > 0)
-        weight = self.w[keep] * 0.5 ** (self.position[keep] / half_life)
+        weight = self.w[keep] ** power * 0.5 ** (self.position[keep] / half_life)
         a = sp.csr_matrix((weight, (self.u[keep], self.i[keep])), shape=(self.n_users, self.n_items))
         nbrs = sp.csr_matrix((val.astype(np.float64), idx, indptr), shape=(self.n_items, self.n_items))
         s = (a @ nbrs).tocsr()
@@ -355,13 +360,16 @@ def learn_neighbours(pu, pi, latest, anchor_weight, n_users: int, n_items: int, 
         cos_max[has] = c_val[c_ptr[:-1][has]]  # rows are in descending order
 
     def ratio(learned, head):
-        """Typical strongest learned weight over typical strongest cosine, on the head's rows
-        (both kinds of rows are in descending order)."""
+        """Typical strongest learned weight over typical strongest cosine, on the head's rows."""
         l_ptr, _, l_val = learned
-        both = (np.diff(l_ptr) > 0) & (cos_max[head] > 0)
+        l_max = np.zeros(len(head), dtype=np.float32)
+        has = np.diff(l_ptr) > 0
+        if has.any():
+            l_max[has] = np.maximum.reduceat(l_val, l_ptr[:-1][has])
+        both = (l_max > 0) & (cos_max[head] > 0)
         if not both.any():
             return 1.0
-        return float(np.median(l_val[l_ptr[:-1][both]]) / max(float(np.median(cos_max[head[both]])), 1e-9))
+        return float(np.median(l_max[both]) / max(float(np.median(cos_max[head[both]])), 1e-9))
 
     choice = {
         "lambda": DEFAULT_CHOICE["lambda"],
@@ -369,6 +377,7 @@ def learn_neighbours(pu, pi, latest, anchor_weight, n_users: int, n_items: int, 
         "k": min(DEFAULT_CHOICE["k"], k_max),
         "anchors": DEFAULT_CHOICE["anchors"],
         "half_life": float(params["history_half_life"]),
+        "power": 1.0,
         "tail_scale": 1.0,
     }
     best = 0.0
@@ -387,7 +396,7 @@ def learn_neighbours(pu, pi, latest, anchor_weight, n_users: int, n_items: int, 
                     learned = fitted(c["lambda"], c["head"])
                     last.clear()
                     last[structure] = merge_rows(*cos, head, learned, c["tail_scale"] * ratio(learned, head), k_max)
-                scored[key] = val.ndcg(*first_k(*last[structure], c["k"]), c["anchors"], c["half_life"])
+                scored[key] = val.ndcg(*first_k(*last[structure], c["k"]), c["anchors"], c["half_life"], c["power"])
             return scored[key]
 
         def try_values(name, values):
@@ -397,25 +406,35 @@ def learn_neighbours(pu, pi, latest, anchor_weight, n_users: int, n_items: int, 
                 if s > best:
                     best, choice[name] = s, value
 
-        # Regularisation first, on at most SEARCH_HEAD videos (a fit costs the cube of the head):
-        # climb by factors of 4 in the better direction, then refine by factors of 2.
+        # Regularisation, on at most SEARCH_HEAD videos (a fit costs the cube of the head): climb
+        # by factors of 4 in the better direction, then refine by factors of 2. Then how the
+        # profile is read (k, anchor weights, recency, anchor count: no refit). Twice, since
+        # each choice moves the others.
         choice.update(k=k_max, head=min(head_max, SEARCH_HEAD))
         best = score()
-        for step in (4.0, 2.0):
-            for direction in (step, 1 / step):
-                for _ in range(LAMBDA_STEPS):
-                    before = choice["lambda"]
-                    try_values("lambda", [before * direction])
-                    if choice["lambda"] == before:
-                        break
-        # Then how the profile is read: k, recency, anchor count (no refit needed).
-        try_values("k", k_choices)
-        try_values("half_life", HALF_LIFE_CHOICES)
-        try_values("anchors", ANCHOR_CHOICES)
-        try_values("half_life", HALF_LIFE_CHOICES)
-        try_values("lambda", [choice["lambda"] / 2, choice["lambda"] * 2])
-        # Then the head size: all the budget allows, or half of it.
-        try_values("head", sorted({head_max // 2, head_max} - {choice["head"]} if head_max >= 2 * MIN_HEAD else set()))
+        for _round in range(2):
+            for step in (4.0, 2.0):
+                for direction in (step, 1 / step):
+                    for _ in range(LAMBDA_STEPS):
+                        before = choice["lambda"]
+                        try_values("lambda", [before * direction])
+                        if choice["lambda"] == before:
+                            break
+            try_values("k", [k for k in k_choices if k * choice["anchors"] <= ANCHOR_ENTRIES])
+            try_values("power", ANCHOR_POWERS)
+            try_values("half_life", HALF_LIFE_CHOICES)
+            try_values("anchors", [a for a in ANCHOR_CHOICES if a * choice["k"] <= ANCHOR_ENTRIES])
+            try_values("half_life", HALF_LIFE_CHOICES)
+        # Then the head size: all the budget allows, or half of it, each with the regularisation
+        # found and its neighbours by a factor of 2 (a larger head, with rarer videos in it,
+        # may want less).
+        heads = {head_max // 2, head_max} - {choice["head"]} if head_max >= 2 * MIN_HEAD else set()
+        lam = choice["lambda"]
+        for head_n in sorted(heads):
+            for lam_n in (lam, lam / 2, lam * 2):
+                s = score(head=head_n, **{"lambda": lam_n})
+                if s > best:
+                    best, choice["head"], choice["lambda"] = s, head_n, lam_n
         if engaged > choice["head"]:
             try_values("tail_scale", TAIL_SCALES)
     # The shipped weights: refitted on every positive pair (the held-out ones included).
@@ -526,6 +545,7 @@ def train_arrays(
         # What validation chose; the feed reads the anchor count and half-life (inf: no recency).
         "anchor_count": np.asarray(choice["anchors"], dtype=np.int64),
         "anchor_half_life": np.asarray(choice["half_life"], dtype=np.float64),
+        "anchor_power": np.asarray(choice["power"], dtype=np.float64),
         "learned_lambda": np.asarray(choice["lambda"], dtype=np.float64),
         "learned_head": np.asarray(choice["head"], dtype=np.int64),
         "neighbours_k": np.asarray(choice["k"], dtype=np.int64),
@@ -544,6 +564,7 @@ def choice_metrics(arrays: dict) -> dict:
         "neighbours_k": int(arrays["neighbours_k"]),
         "anchor_count": int(arrays["anchor_count"]),
         "anchor_half_life": half_life if np.isfinite(half_life) else "off",
+        "anchor_power": float(arrays["anchor_power"]),
         "tail_scale": float(arrays["tail_scale"]),
         "validation_ndcg": float(arrays["validation_ndcg"]),
         "validation_users": int(arrays["validation_users"]),

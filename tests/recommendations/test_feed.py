@@ -169,11 +169,6 @@ def test_exploration_tries_little_seen_videos_on_viewers_they_fit(world, make_us
 def test_a_signed_out_viewers_finished_watch_reaches_their_next_page(world):
     """A like needs an account; a signed-out viewer's strongest signal is a finished watch. One
     finished watch, and the session's very next page ranks that video's neighbours."""
-    from django.contrib.auth.models import AnonymousUser
-
-    from recommendations.services import profile_on_event
-    from videos.models import EngagementEvent
-
     cats, _people, _videos, by_cat = world
     anonymous, target = AnonymousUser(), cats[3].pk
     first = feed_for_viewer(user=anonymous, session_key="s-one-watch", exclude_ids=set())

@@ -26,10 +26,9 @@ def test_ease_weights_reproduce_the_closed_form_on_a_tiny_matrix():
         assert not np.diag(b).any()
 
 
-def test_nightly_training_ships_the_positive_part_of_each_learned_row():
-    """train_arrays, with the whole (small) catalogue in the head: each video's neighbour list is
-    exactly its row of B at the regularisation validation chose, without the non-positive
-    entries."""
+def test_nightly_training_ships_each_learned_row():
+    """train_arrays, with the whole (small) catalogue in the head and k above its size: each
+    video's neighbour list is exactly its row of B at the regularisation validation chose."""
     rng = np.random.default_rng(4)
     n_users, n_items = 60, 10
     x = (rng.random((n_users, n_items)) < 0.45).astype(float)
@@ -52,7 +51,7 @@ def test_nightly_training_ships_the_positive_part_of_each_learned_row():
     ptr, idx, sim = arrays["nbr_indptr"], arrays["nbr_idx"], arrays["nbr_sim"]
     for i in range(n_items):
         listed = dict(zip(idx[ptr[i] : ptr[i + 1]].tolist(), sim[ptr[i] : ptr[i + 1]].tolist(), strict=True))
-        expected = {j: b[i, j] for j in range(n_items) if j != i and b[i, j] > 0}  # B_ii is 0 up to rounding
+        expected = {j: b[i, j] for j in range(n_items) if j != i}  # B_ii is 0 up to rounding
         assert set(listed) == set(expected)
         assert np.allclose([listed[j] for j in expected], list(expected.values()), rtol=1e-4, atol=1e-7)
 
@@ -102,3 +101,17 @@ def test_the_feeds_priors_are_the_ones_training_measured(world, make_user, monke
     feed_for_viewer(user=viewer, session_key="", exclude_ids=set())
     assert used[-1]["like"] == 0.0
     assert used[-1]["completion"] == pytest.approx(measured["completion"])
+
+
+def test_a_row_keeps_its_k_weights_of_largest_magnitude_negative_ones_included():
+    x = (np.random.default_rng(2).random((40, 12)) < 0.5).astype(float)
+    b = closed_form(x, 1.0)
+    assert (b < 0).any()
+    head = np.arange(12)[::-1].copy()  # head order differs from catalogue order
+    ptr, idx, val = training.learned_rows((x.T @ x)[np.ix_(head, head)], head, 1.0, 4)
+    for r, item in enumerate(head):
+        row = b[item].copy()
+        row[item] = 0.0
+        strongest = np.argsort(-np.abs(row))[:4]
+        assert set(idx[ptr[r] : ptr[r + 1]].tolist()) == set(strongest.tolist())
+        assert np.allclose(sorted(val[ptr[r] : ptr[r + 1]]), sorted(row[strongest]), rtol=1e-3, atol=1e-6)
