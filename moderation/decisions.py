@@ -15,7 +15,7 @@ from moderation import reports, sanctions
 from moderation.models import CATEGORIES, ModerationDecision
 from moderation.services import STATE_FOR_OUTCOME, decision_record, decisions_for
 from tiktok.errors import Refused
-from videos import interactions as video_interactions
+from videos import commenting as video_commenting
 from videos import services as video_services
 from videos.models import Comment, Video
 
@@ -91,7 +91,7 @@ def comment_decide(*, comment: Comment, outcome: str, actor, note: str = "", cat
     note = (note or "").strip()
     with transaction.atomic():
         auto = decisions_for(item=comment).filter(source=ModerationDecision.Source.AUTO).first()
-        video_interactions.comment_apply_moderation(comment=comment, state=STATE_FOR_OUTCOME[outcome])
+        video_commenting.comment_apply_moderation(comment=comment, state=STATE_FOR_OUTCOME[outcome])
         decision = decision_record(
             item=comment,
             source=ModerationDecision.Source.HUMAN,

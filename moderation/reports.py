@@ -15,7 +15,7 @@ from accounts.models import User
 from moderation.models import CATEGORIES, CATEGORY_NAMES, ModerationDecision, Report
 from moderation.services import decision_record, decisions_for
 from tiktok.errors import Refused
-from videos import interactions as video_interactions
+from videos import engagement as video_engagement
 from videos import services as video_services
 from videos.models import Comment, Video
 
@@ -191,7 +191,7 @@ def report_create(*, reporter, item, category: str, note: str = "") -> Report:
                 item_hide(item, count=counted["n"], weight=counted["weight"])
             if isinstance(item, Video):
                 # Whatever moderators decide, the reporter does not see it in their feed again.
-                video_interactions.video_hide_from_feed(user=reporter, video=item)
+                video_engagement.video_hide_from_feed(user=reporter, video=item)
     except IntegrityError:
         raise Refused("You have already reported this.", status=409) from None
     return report

@@ -15,7 +15,7 @@ from moderation.models import CATEGORIES, CATEGORY_NAMES, ModerationDecision, Mo
 from moderation.training import trainer
 from tiktok.jobs import enqueue
 from tiktok.models import ModelVersion
-from videos import interactions as video_interactions
+from videos import commenting as video_commenting
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +151,7 @@ def comment_screen(*, comment) -> str:
     outcome, reason, thresholds, scores, version = _screen_text(
         text=comment.text, scope=ModerationPolicy.Scope.COMMENTS
     )
-    video_interactions.comment_apply_moderation(comment=comment, state=STATE_FOR_OUTCOME[outcome])
+    video_commenting.comment_apply_moderation(comment=comment, state=STATE_FOR_OUTCOME[outcome])
     decision_record(
         item=comment,
         source=ModerationDecision.Source.AUTO,
@@ -223,7 +223,7 @@ def comments_rescore(*, comments) -> int:
         if state == comment.state or not version:
             continue  # unchanged, or the model could not run: keep the current state
         with transaction.atomic():
-            video_interactions.comment_apply_moderation(comment=comment, state=state)
+            video_commenting.comment_apply_moderation(comment=comment, state=state)
             decision_record(
                 item=comment,
                 source=ModerationDecision.Source.AUTO,

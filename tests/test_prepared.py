@@ -14,7 +14,7 @@ from recommendations.selectors import CARD_FIELDS, _card_videos
 from recommendations.views import _seen_ids
 from tests.factories import make_user, ready_video
 from tiktok.prepared import Prepared, instance, row_insert, row_update
-from videos.interactions import _event_video, _event_video_query
+from videos.engagement import _event_video, _event_video_query
 from videos.models import EngagementEvent, Like, Video, VideoView
 from videos.selectors import (
     _flags,

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from tiktok import gate
 from videos import ffmpeg, search_index
-from videos.interactions import comment_count_refresh
+from videos.commenting import comment_count_refresh
 from videos.models import Category, Comment, Encoding, Video
 from videos.signals import video_published
 from videos.transcoding import make_poster, media_dir, media_relative, unlink

@@ -15,7 +15,7 @@ from accounts.models import User
 from tiktok import ratelimit, viewer_tokens
 from tiktok.errors import Refused
 from tiktok.sessions import session_dropped_if_refused, session_key_started
-from videos import interactions, selectors
+from videos import commenting, engagement, likes, selectors
 from videos.cards import cards_for, page_size
 from videos.cards import parts as card_parts
 from videos.models import Category, Comment, Video
@@ -31,7 +31,7 @@ def _session_key(request) -> str:
 
 def _slot(request) -> str:
     slot = request.POST.get("slot", "") if request.method == "POST" else request.GET.get("slot", "")
-    return slot if slot in interactions.SLOTS else ""
+    return slot if slot in engagement.SLOTS else ""
 
 
 def _back(request, default: str) -> HttpResponseRedirect:
@@ -101,11 +101,11 @@ def like(request, public_id):
     video = _actor_video(request, public_id)
     action = request.POST.get("action", "toggle")
     if action == "toggle":
-        liked, count = interactions.like_toggle(
+        liked, count = likes.like_toggle(
             user=request.user, video=video, slot=_slot(request), session_key=_session_key(request)
         )
     elif action in ("like", "unlike"):
-        liked, count = interactions.like_set(
+        liked, count = likes.like_set(
             user=request.user,
             video=video,
             liked=action == "like",
@@ -125,7 +125,7 @@ def favourite(request, public_id):
     if (resp := _need_login(request)) is not None:
         return resp
     video = _actor_video(request, public_id)
-    on, count = interactions.favourite_toggle(
+    on, count = likes.favourite_toggle(
         user=request.user, video=video, slot=_slot(request), session_key=_session_key(request)
     )
     if not request.htmx:
@@ -157,7 +157,7 @@ def _signed_out_session(request) -> str:
 def share(request, public_id):
     video = _actor_video(request, public_id)
     session_key = _session_key(request) if request.user.is_authenticated else _signed_out_session(request)
-    count = interactions.share_record(user=request.user, session_key=session_key, video=video, slot=_slot(request))
+    count = engagement.share_record(user=request.user, session_key=session_key, video=video, slot=_slot(request))
     return HttpResponse(str(count), content_type="text/plain")
 
 
@@ -166,7 +166,7 @@ def not_interested(request, public_id):
     if (resp := _need_login(request)) is not None:
         return resp
     video = _actor_video(request, public_id)
-    interactions.not_interested_mark(
+    engagement.not_interested_mark(
         user=request.user, video=video, slot=_slot(request), session_key=_session_key(request)
     )
     if not request.htmx:
@@ -224,7 +224,7 @@ def comment_replies(request, public_id, pk):
 def _comment_post(request, video):
     if (resp := _need_login(request)) is not None:
         return resp
-    comment = interactions.comment_post(
+    comment = commenting.comment_post(
         user=request.user,
         video=video,
         text=request.POST.get("text", ""),
@@ -246,7 +246,7 @@ def comment_delete(request, pk):
     comment = Comment.objects.select_related("video__creator").filter(pk=pk).first()
     if comment is None or selectors.video_for_actor(public_id=comment.video.public_id, user=request.user) is None:
         return HttpResponse("No such comment.", status=404, content_type="text/plain")
-    interactions.comment_delete(user=request.user, comment=comment)
+    commenting.comment_delete(user=request.user, comment=comment)
     if not request.htmx:
         return HttpResponseRedirect(reverse("videos:watch", args=[comment.video.public_id]))
     # The comment's element is swapped out for nothing; the counts update out of band.
@@ -262,7 +262,7 @@ def event(request):
     signed-out viewer's event needs the viewer token their page view set, and counts against
     their address's limits; its first accepted one starts the session the token keeps."""
     session_key = "" if request.user.is_authenticated else _signed_out_session(request)
-    interactions.events_record(
+    engagement.events_record(
         user=request.user,
         session_key=session_key,
         public_id=request.POST.get("video", ""),
@@ -298,7 +298,7 @@ def follow(request, username):
         public_id = request.POST.get("video", "")
         video = selectors.video_for_actor(public_id=public_id, user=request.user) if public_id else None
         if made and video is not None and video.creator_id == person.pk:
-            interactions.follow_event_record(
+            engagement.follow_event_record(
                 user=request.user, session_key=_session_key(request), video=video, slot=_slot(request)
             )
     else:

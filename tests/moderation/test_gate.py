@@ -15,7 +15,7 @@ from moderation.video_jobs import moderation_sweep
 from tests.factories import make_user, ready_video
 from tests.media import make_clip
 from tiktok import gate, jobs
-from videos import interactions, transcoding, uploads
+from videos import commenting, transcoding, uploads
 from videos.models import Comment, Video
 from videos.selectors import listable_videos
 
@@ -40,7 +40,7 @@ def failing_gate(request, settings):
 
 def test_a_new_comment_stays_held(failing_gate):
     video = ready_video(make_user("maker"), media=False)
-    comment = interactions.comment_post(user=make_user("writer"), video=video, text="what a lovely clip")
+    comment = commenting.comment_post(user=make_user("writer"), video=video, text="what a lovely clip")
     comment.refresh_from_db()
     assert comment.state == Comment.State.HELD
     video.refresh_from_db()

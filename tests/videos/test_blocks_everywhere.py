@@ -10,7 +10,7 @@ from accounts.models import Notification
 from accounts.services import block_create, notification_send
 from moderation import decisions
 from tests.factories import make_user, ready_video
-from videos import interactions
+from videos import commenting
 from videos.models import Comment
 
 pytestmark = pytest.mark.django_db
@@ -105,7 +105,7 @@ def test_a_reply_in_a_thread_the_blocker_joined_does_not_notify_or_show_to_them(
     top = Comment.objects.create(video=video, author=bystander, text="thread of the bystander", state="published")
     Comment.objects.create(video=video, author=blocker, parent=top, text="blocker chimes in", state="published")
     block_create(blocker=blocker, blocked=blocked)
-    reply = interactions.comment_post(user=blocked, video=video, text="answering the bystander", parent_id=top.pk)
+    reply = commenting.comment_post(user=blocked, video=video, text="answering the bystander", parent_id=top.pk)
     _publish(reply, moderator=people["moderator"])
     assert Notification.objects.filter(recipient=bystander, actor=blocked, kind="reply").exists()
     assert not Notification.objects.filter(recipient=blocker).exists()

@@ -6,7 +6,7 @@ from django.db import reset_queries
 from django.urls import reverse
 
 from tests.factories import counting_queries, make_user, ready_video
-from videos.interactions import comment_count_refresh
+from videos.commenting import comment_count_refresh
 from videos.models import Comment, Video
 
 pytestmark = pytest.mark.django_db

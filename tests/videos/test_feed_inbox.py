@@ -7,7 +7,8 @@ from django.urls import reverse
 from accounts.models import Notification
 from accounts.services import notification_send
 from tests.factories import make_user, ready_video
-from videos.interactions import comment_published_notify, like_set
+from videos.commenting import comment_published_notify
+from videos.likes import like_set
 from videos.models import Comment
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from accounts.services import follow_create
 from tests.factories import make_user, ready_video
-from videos.interactions import favourite_set, like_set
+from videos.likes import favourite_set, like_set
 from videos.models import EngagementEvent, Video
 
 pytestmark = pytest.mark.django_db

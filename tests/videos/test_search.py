@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from tests.factories import make_user, ready_video
-from videos.interactions import events_record
+from videos.engagement import events_record
 
 pytestmark = pytest.mark.django_db
 
