@@ -37,15 +37,17 @@ MIN_VALIDATION_USERS = 20  # fewer eligible viewers: no selection, the defaults 
 DEFAULT_CHOICE = {"lambda": LAMBDA_START, "k": 50, "anchors": 50}
 
 
-def topk_rows(matrix: sp.csr_matrix, k: int):
-    """Keep the k largest entries of each row of a CSR matrix (vectorised)."""
+def topk_rows(matrix: sp.csr_matrix, k: int, descending: bool = False):
+    """Keep the k largest entries of each row of a CSR matrix (vectorised); within a row in
+    column order, or with `descending` in descending order of value."""
     matrix.sum_duplicates()
     counts = np.diff(matrix.indptr)
     rows = np.repeat(np.arange(matrix.shape[0]), counts)
     order = np.lexsort((-matrix.data, rows))
     rank = np.arange(len(order)) - matrix.indptr[rows[order]]
     keep = order[rank < k]
-    keep.sort()  # keeps CSR row order; within a row, column order
+    if not descending:
+        keep.sort()  # keeps CSR row order; within a row, column order
     new_rows = rows[keep]
     indptr = np.zeros(matrix.shape[0] + 1, dtype=np.int64)
     np.cumsum(np.bincount(new_rows, minlength=matrix.shape[0]), out=indptr[1:])
@@ -72,7 +74,8 @@ def aggregate(users, items, weights, times, n_items, raw=None):
 
 
 def co_engagement_neighbours(pair_users, pair_items, n_users, n_items, k: int):
-    """Item-item cosine over users who engaged positively (binary), shrunk, top-k per item."""
+    """Item-item cosine over users who engaged positively (binary), shrunk, top-k per item, each
+    row in descending order."""
     x = sp.csr_matrix((np.ones(len(pair_users), dtype=np.float32), (pair_users, pair_items)), shape=(n_users, n_items))
     xt = x.T.tocsr()
     counts = np.diff(xt.indptr).astype(np.float64)
@@ -96,7 +99,7 @@ def co_engagement_neighbours(pair_users, pair_items, n_users, n_items, k: int):
         block.data = block.data / (np.sqrt(counts[rows] * counts[cols]) + SHRINK)
         block.data[cols == rows] = 0.0
         block.eliminate_zeros()
-        indptr, idx, sims = topk_rows(block, k)
+        indptr, idx, sims = topk_rows(block, k, descending=True)
         indptr_parts.append(indptr[1:] + offset)
         offset += len(idx)
         idx_parts.append(idx)
@@ -170,13 +173,6 @@ def dense_topk(b: np.ndarray, k: int, block: int = 1024):
         val_parts.append(vals[keep].astype(np.float32))
         ptr.append(ptr[-1][-1] + np.cumsum(keep.sum(axis=1)))
     return np.concatenate(ptr), np.concatenate(idx_parts), np.concatenate(val_parts)
-
-
-def rows_descending(indptr, idx, val):
-    """The same CSR lists with each row's entries in descending order of magnitude."""
-    rows = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
-    order = np.lexsort((-np.abs(val), rows))
-    return indptr, idx[order], val[order]
 
 
 def first_k(indptr, idx, val, k: int):
@@ -294,21 +290,23 @@ class Validation:
 
     def ndcg(self, indptr, idx, val, anchors: int, half_life: float, power: float = 1.0) -> float:
         keep = (self.position < anchors) & (self.w > 0)
-        weight = self.w[keep] ** power * 0.5 ** (self.position[keep] / half_life)
+        weight = (self.w[keep] ** power * 0.5 ** (self.position[keep] / half_life)).astype(np.float32)
         a = sp.csr_matrix((weight, (self.u[keep], self.i[keep])), shape=(self.n_users, self.n_items))
-        nbrs = sp.csr_matrix((val.astype(np.float64), idx, indptr), shape=(self.n_items, self.n_items))
-        s = (a @ nbrs).tocsr()
-        s.sum_duplicates()
+        nbrs = sp.csr_matrix((val.astype(np.float32, copy=False), idx, indptr), shape=(self.n_items, self.n_items))
+        s = (a @ nbrs).tocsr()  # one entry per (viewer, video): no duplicates to sum
         rows = np.repeat(np.arange(self.n_users), np.diff(s.indptr))
-        key = rows * self.n_items + s.indices
-        at = np.minimum(np.searchsorted(self.seen, key), max(len(self.seen) - 1, 0))
-        seen = self.seen[at] == key if len(self.seen) else np.zeros(len(key), dtype=bool)
-        score = np.where(seen, -np.inf, s.data)
         is_target = s.indices == self.target[rows]
-        t_score = np.bincount(rows[is_target], weights=score[is_target], minlength=self.n_users)
-        greater = np.bincount(rows, weights=score > t_score[rows], minlength=self.n_users)
-        equal = np.bincount(rows, weights=score == t_score[rows], minlength=self.n_users) - 1
-        rank = 1 + greater + np.maximum(equal, 0) / 2
+        t_score = np.bincount(rows[is_target], weights=s.data[is_target], minlength=self.n_users)
+        # Only entries at or above the target's score can move its rank; only those are checked
+        # against what the viewer already engaged with (left out of the ranking).
+        near = np.flatnonzero((s.data >= t_score[rows]) & (t_score[rows] > 0) & ~is_target)
+        r, key = rows[near], rows[near] * self.n_items + s.indices[near]
+        at = np.minimum(np.searchsorted(self.seen, key), max(len(self.seen) - 1, 0))
+        fresh = self.seen[at] != key if len(self.seen) else np.ones(len(key), dtype=bool)
+        r, value = r[fresh], s.data[near][fresh]
+        greater = np.bincount(r, weights=value > t_score[r], minlength=self.n_users)
+        equal = np.bincount(r, weights=value == t_score[r], minlength=self.n_users)
+        rank = 1 + greater + equal / 2
         hit = (t_score > 0) & (rank <= 10)
         return float(np.sum(np.where(hit, 1.0 / np.log2(rank + 1), 0.0)) / max(self.n_users, 1))
 
@@ -333,9 +331,7 @@ def learn_neighbours(pu, pi, latest, anchor_weight, n_users: int, n_items: int, 
     starts = np.searchsorted(tu[order], tu[order], side="left")
     rank = np.empty(len(tu), dtype=np.int64)
     rank[order] = np.arange(len(tu)) - starts
-    cos = rows_descending(
-        *co_engagement_neighbours(tu[rank < HISTORY_CAP], ti[rank < HISTORY_CAP], n_users, n_items, k_max)
-    )
+    cos = co_engagement_neighbours(tu[rank < HISTORY_CAP], ti[rank < HISTORY_CAP], n_users, n_items, k_max)
     counts = np.bincount(ti, minlength=n_items)
     engaged = int((counts > 0).sum())
     head_max = min(int(params["learned_head"]), engaged)
@@ -412,8 +408,8 @@ def learn_neighbours(pu, pi, latest, anchor_weight, n_users: int, n_items: int, 
         # each choice moves the others.
         choice.update(k=k_max, head=min(head_max, SEARCH_HEAD))
         best = score()
-        for _round in range(2):
-            for step in (4.0, 2.0):
+        for round_ in range(2):
+            for step in (4.0, 2.0) if round_ == 0 else (2.0,):
                 for direction in (step, 1 / step):
                     for _ in range(LAMBDA_STEPS):
                         before = choice["lambda"]
@@ -425,18 +421,18 @@ def learn_neighbours(pu, pi, latest, anchor_weight, n_users: int, n_items: int, 
             try_values("half_life", HALF_LIFE_CHOICES)
             try_values("anchors", [a for a in ANCHOR_CHOICES if a * choice["k"] <= ANCHOR_ENTRIES])
             try_values("half_life", HALF_LIFE_CHOICES)
-        # Then the head size: all the budget allows, or half of it, each with the regularisation
-        # found and its neighbours by a factor of 2 (a larger head, with rarer videos in it,
-        # may want less).
-        heads = {head_max // 2, head_max} - {choice["head"]} if head_max >= 2 * MIN_HEAD else set()
-        lam = choice["lambda"]
+        # Then the head size: all the budget allows, or half of it, with the regularisation
+        # found; a head larger than the searched one (rarer videos in it) also with half of it.
+        searched, lam = choice["head"], choice["lambda"]
+        heads = {head_max // 2, head_max} - {searched} if head_max >= 2 * MIN_HEAD else set()
         for head_n in sorted(heads):
-            for lam_n in (lam, lam / 2, lam * 2):
+            for lam_n in (lam, lam / 2) if head_n > searched else (lam,):
                 s = score(head=head_n, **{"lambda": lam_n})
                 if s > best:
                     best, choice["head"], choice["lambda"] = s, head_n, lam_n
         if engaged > choice["head"]:
             try_values("tail_scale", TAIL_SCALES)
+        last.clear()  # the validation lists go before the shipped ones are built
     # The shipped weights: refitted on every positive pair (the held-out ones included).
     grams.clear()
     fits.clear()
