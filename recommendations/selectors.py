@@ -252,31 +252,77 @@ def _category_index(model, cats):
     return all_ids[order], np.concatenate([idf, np.full(len(extra), float(idf.max()) if len(idf) else 1.0)])[order]
 
 
-def feed_for_viewer(
-    *, user, session_key: str, exclude_ids: set[int], limit: int = 10, rng=None, now=None, trace: dict | None = None
-) -> list[FeedItem]:
-    """One page of the For You feed, never containing a video in `exclude_ids`.
+@dataclass
+class CreatorCap:
+    """The page being filled: which videos it holds (or must never hold) and how many it has of
+    each creator, never more than `cap`. Every slot of the page takes its videos through it."""
 
-    `rng` (exploration's draws) and `now` (freshness) are for replaying the feed offline; with
-    `trace`, the page's candidate ids are left in trace["candidates"]."""
-    model = store.active_model()
-    params = ranking.model_params(model, settings_params())
-    rng = rng if rng is not None else np.random.default_rng()
-    signed_in = user is not None and user.is_authenticated
-    if signed_in:
+    cap: int
+    taken: set[int] = field(default_factory=set)
+    excluded_creators: set[int] = field(default_factory=set)
+    counts: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+
+    def take(self, video) -> bool:
+        if video.pk in self.taken or video.creator_id in self.excluded_creators:
+            return False
+        if self.counts[video.creator_id] >= self.cap:
+            return False
+        self.counts[video.creator_id] += 1
+        self.taken.add(video.pk)
+        return True
+
+    def take_up_to(self, videos, n: int) -> list:
+        picked = []
+        for video in videos:
+            if len(picked) >= n:
+                break
+            if self.take(video):
+                picked.append(video)
+        return picked
+
+
+@dataclass
+class Viewer:
+    """Who the page is for: their live profile, what they must not see, whom they follow."""
+
+    state: dict
+    excluded_videos: set[int]
+    excluded_creators: set[int]
+    followed: set[int]
+
+    @property
+    def cold(self) -> bool:
+        return not self.state["recent"] and not any(v > 0 for v in self.state["category_weights"].values())
+
+
+@dataclass
+class Scored:
+    """The candidates with their scores, best first (`order`), and where each came from."""
+
+    videos: list
+    sources: dict
+    cats: dict
+    scores: np.ndarray
+    parts: dict
+    order: list
+    priors: dict
+
+
+def _viewer(user, session_key: str, exclude_ids) -> Viewer:
+    if user is not None and user.is_authenticated:
         state = profile_state(user_id=user.pk)
     else:  # a signed-out viewer's profile lives with their session
         state = session_profile_state(session_key) or ranking.new_profile_state()
     excluded_videos, excluded_creators, followed = _exclusions(user, session_key, exclude_ids or ())
-    cold = not state["recent"] and not any(v > 0 for v in state["category_weights"].values())
+    return Viewer(state, excluded_videos, excluded_creators, followed)
 
-    sources = _candidates(model, state, params, followed, excluded_videos, rng)
-    if trace is not None:
-        trace["candidates"] = set(sources)
-    videos = [Row(*r) for r in _candidate_rows.rows(video_ids=list(sources), creator_ids=list(excluded_creators))]
+
+def _score(model, params, viewer: Viewer, sources: dict, now) -> Scored:
+    """Stage 2: the candidates' rows and their blend scores for this viewer, in page order."""
+    rows = _candidate_rows.rows(video_ids=list(sources), creator_ids=list(viewer.excluded_creators))
+    videos = [Row(*r) for r in rows]
     cats = _categories_of([v.pk for v in videos])
     counters = _counters(videos)
-    now = now or timezone.now()
     ages = np.array([(now - (v.published_at or now)).total_seconds() / 86400 for v in videos])
     positions = model.positions(counters["ids"]) if model is not None else np.full(len(videos), -1)
     priors = ranking.model_priors(model)
@@ -288,74 +334,97 @@ def feed_for_viewer(
         category_ids=category_ids,
         counters=counters,
         age_days=ages,
-        state=state,
+        state=viewer.state,
         params=params,
         priors=priors,
     )
-    if cold:
+    if viewer.cold:
         # New viewer: trending spread over categories (round-robin by each video's first category).
         order = _spread_over_categories(videos, cats, parts["pop"] + 0.01 * parts["quality"])
     else:
         order = list(np.argsort(-scores, kind="stable"))
+    return Scored(videos, sources, cats, scores, parts, order, priors)
 
-    share = ranking.exploration_share(state, params, rng)
-    n_explore = int(round(limit * share)) if limit > 1 else 0
-    per_creator: dict[int, int] = defaultdict(int)
-    chosen: list[tuple[Row, int]] = []
-    for i in order:
-        video = videos[i]
-        if per_creator[video.creator_id] >= params["per_creator"]:
-            continue
-        per_creator[video.creator_id] += 1
-        chosen.append((video, i))
-        if len(chosen) >= limit - n_explore:
+
+def _slots(scored: Scored, page: CreatorCap, *, limit: int, n_explore: int, params, rng) -> tuple[list, list, list]:
+    """Stage 3: the ranked slots (best scores first), then the exploration slots. Returns
+    (ranked as (row, index) pairs, newest backfill when the pools ran dry, exploration)."""
+    ranked = []
+    for i in scored.order:
+        if len(ranked) >= limit - n_explore:
             break
-
-    taken = {v.pk for v, _ in chosen} | excluded_videos
+        if page.take(scored.videos[i]):
+            ranked.append((scored.videos[i], i))
     # The pools ran dry (a long session, a small catalogue): newest videos not yet shown.
-    backfill = _newest_fill(limit - n_explore - len(chosen), taken, excluded_creators, per_creator, params, limit * 4)
-    explore = _explore_picks(
-        videos,
-        scores,
-        n_explore + (limit - n_explore - len(chosen) - len(backfill)),
-        taken,
-        per_creator,
-        params,
-        priors,
-        rng,
+    backfill = _newest_fill(limit - n_explore - len(ranked), page, scan=limit * 4)
+    want = n_explore + (limit - n_explore - len(ranked) - len(backfill))
+    explore = _explore_picks(scored, want, page, params, rng)
+    return ranked, backfill, explore
+
+
+def feed_for_viewer(
+    *, user, session_key: str, exclude_ids: set[int], limit: int = 10, rng=None, now=None, trace: dict | None = None
+) -> list[FeedItem]:
+    """One page of the For You feed, never containing a video in `exclude_ids`: candidates, then
+    scores, then slots (ranked and exploration), then the fill when the pools run dry.
+
+    `rng` (exploration's draws) and `now` (freshness) are keyword arguments so that a page can be
+    replayed (tests, the offline evaluation); with `trace`, the page's candidate ids are left in
+    trace["candidates"]."""
+    model = store.active_model()
+    params = ranking.model_params(model, settings_params())
+    rng = rng if rng is not None else np.random.default_rng()
+    viewer = _viewer(user, session_key, exclude_ids)
+
+    sources = _candidates(model, viewer.state, params, viewer.followed, viewer.excluded_videos, rng)  # 1. candidates
+    if trace is not None:
+        trace["candidates"] = set(sources)
+    scored = _score(model, params, viewer, sources, now or timezone.now())  # 2. scores
+    page = CreatorCap(
+        cap=params["per_creator"], taken=set(viewer.excluded_videos), excluded_creators=set(viewer.excluded_creators)
     )
-    # Exploration found fewer new videos than it had slots: fill the page with the newest too.
-    taken |= {v.pk for v in explore}
-    short = limit - len(chosen) - len(backfill) - len(explore)
-    backfill += _newest_fill(short, taken, excluded_creators, per_creator, params, limit * 8)
-    shown = [v.pk for v, _ in chosen] + [v.pk for v in backfill] + [v.pk for v in explore]
+    share = ranking.exploration_share(viewer.state, params, rng)
+    n_explore = int(round(limit * share)) if limit > 1 else 0
+    ranked, backfill, explore = _slots(scored, page, limit=limit, n_explore=n_explore, params=params, rng=rng)  # 3.
+    # 4. fill: exploration found fewer new videos than it had slots, so the newest fill the page.
+    backfill += _newest_fill(limit - len(ranked) - len(backfill) - len(explore), page, scan=limit * 8)
+    return _assemble(model, viewer, scored, ranked, backfill, explore, params, limit)
+
+
+def _assemble(model, viewer: Viewer, scored: Scored, ranked, backfill, explore, params, limit) -> list[FeedItem]:
+    """The page's cards, with each slot's reason; exploration at fixed places (3rd, 7th, ...)."""
+    cats = scored.cats
+    shown = [v.pk for v, _ in ranked] + [v.pk for v in backfill] + [v.pk for v in explore]
     objects = _card_videos(shown)
     missing = [pk for pk in shown if pk not in cats]
     if missing:
         cats.update(_categories_of(missing))
     table = category_table()
     names = {pk: c.name for pk, c in table.items()}
-    anchor_titles = _anchor_titles(model, state, [videos[i] for _, i in chosen], parts, [i for _, i in chosen], params)
-
+    anchor_titles = _anchor_titles(
+        model, viewer.state, [scored.videos[i] for _, i in ranked], scored.parts, [i for _, i in ranked], params
+    )
     # A video deleted between the queries above is simply left out.
-    chosen = [(v, i) for v, i in chosen if v.pk in objects]
+    ranked = [(v, i) for v, i in ranked if v.pk in objects]
     backfill = [v for v in backfill if v.pk in objects]
     explore = [v for v in explore if v.pk in objects]
 
     def item(pk, slot, reason):
         card_cats = sorted((table[c] for c in cats.get(pk, ()) if c in table), key=lambda c: (c.position, c.name))
         video = objects[pk]
-        return FeedItem(video, slot, reason, categories=card_cats, following=video.creator_id in followed)
+        return FeedItem(video, slot, reason, categories=card_cats, following=video.creator_id in viewer.followed)
 
     page = [
         item(v.pk, slot, reason)
-        for v, i in chosen
+        for v, i in ranked
         for slot, reason in [
-            _slot_and_reason(objects[v.pk], i, sources, parts, state, cats, names, anchor_titles, followed, cold)
+            _slot_and_reason(
+                objects[v.pk], i, scored.sources, scored.parts, viewer.state, cats, names, anchor_titles,
+                viewer.followed, viewer.cold,
+            )
         ]
-    ]
+    ]  # fmt: skip
     page += [item(v.pk, "trending", "Recently posted.") for v in backfill]
-    # Exploration slots sit at fixed places in the page (3rd, 7th, ...), not bunched at the end.
     for n, video in enumerate(explore):
         where = min(2 + 4 * n, len(page))
         page.insert(where, item(video.pk, "explore", "New and being tried out: few people have seen it yet."))
@@ -366,12 +435,10 @@ def feed_for_viewer(
 _newest_queries: dict[int, Prepared] = {}
 
 
-def _newest_fill(need: int, taken: set, excluded_creators, per_creator, params, scan: int) -> list:
-    """Up to `need` of the newest listable videos not yet taken, within the per-creator cap;
-    updates `taken` and `per_creator`."""
-    picked = []
+def _newest_fill(need: int, page: CreatorCap, *, scan: int) -> list:
+    """Up to `need` of the newest listable videos the page does not hold, within its caps."""
     if need <= 0:
-        return picked
+        return []
     if scan not in _newest_queries:
         _newest_queries[scan] = Prepared(
             lambda video_ids, creator_ids: (
@@ -384,16 +451,8 @@ def _newest_fill(need: int, taken: set, excluded_creators, per_creator, params, 
             video_ids=list,
             creator_ids=list,
         )
-    rows = _newest_queries[scan].rows(video_ids=list(taken), creator_ids=list(excluded_creators))
-    for video in (Row(*r) for r in rows):
-        if per_creator[video.creator_id] >= params["per_creator"]:
-            continue
-        per_creator[video.creator_id] += 1
-        picked.append(video)
-        taken.add(video.pk)
-        if len(picked) >= need:
-            break
-    return picked
+    rows = _newest_queries[scan].rows(video_ids=list(page.taken), creator_ids=list(page.excluded_creators))
+    return page.take_up_to((Row(*r) for r in rows), need)
 
 
 def _spread_over_categories(videos, cats, strength):
@@ -422,7 +481,7 @@ def _explore_pool(model, params, excluded_videos, rng) -> list[int]:
     return list(low.order_by("-published_at").values_list("pk", flat=True)[:EXPLORE_POOL])
 
 
-def _explore_picks(videos, scores, n, taken, per_creator, params, priors, rng):
+def _explore_picks(scored: Scored, n: int, page: CreatorCap, params, rng) -> list:
     """Exploration slots go to candidates with few impressions (the exploration pool, new
     uploads, and any other candidate under the threshold) that the ranked slots did not take.
     Each gets a Thompson draw: how well it fits this viewer (its blend score over the page's
@@ -430,11 +489,12 @@ def _explore_picks(videos, scores, n, taken, per_creator, params, priors, rng):
     counters, weak prior at the catalogue mean). A well-measured video draws close to its fit; a
     video few people have seen draws anywhere from far below to far above it. The highest draws
     win: little-seen videos are tried out on the viewers most likely to want them."""
+    videos, scores, priors = scored.videos, scored.scores, scored.priors
     if n <= 0 or not len(videos):
         return []
     counters = _counters(videos)
     pool = np.flatnonzero(counters["impressions"] < params["explore_impressions"])
-    pool = np.array([i for i in pool if videos[i].pk not in taken], dtype=np.int64)
+    pool = np.array([i for i in pool if videos[i].pk not in page.taken], dtype=np.int64)
     if not len(pool):
         return []
     draws = ranking.explore_draws(
@@ -448,17 +508,7 @@ def _explore_picks(videos, scores, n, taken, per_creator, params, priors, rng):
         relative=True,
     )
     draws = draws * ranking.fit_to_viewer(scores, pool)
-    picks = []
-    for i in pool[np.argsort(-draws, kind="stable")]:
-        video = videos[i]
-        if per_creator[video.creator_id] >= params["per_creator"]:
-            continue
-        per_creator[video.creator_id] += 1
-        picks.append(video)
-        taken.add(video.pk)
-        if len(picks) >= n:
-            break
-    return picks
+    return page.take_up_to((videos[i] for i in pool[np.argsort(-draws, kind="stable")]), n)
 
 
 def _anchor_titles(model, state, videos, parts, idx, params) -> dict[int, str]:
