@@ -6,32 +6,12 @@ import pytest
 
 from moderation.models import ModerationDecision
 from moderation.video_jobs import video_moderation_run
-from tests.moderation.fake_gemini import FakeGemini, well_formed_answer
-from tests.moderation.video_clips import clips, local_models, pending_video, whisper_dir  # noqa: F401
+from tests.moderation.fake_gemini import well_formed_answer
+from tests.moderation.video_clips import clips, gemini, local_models, pending_video, whisper_dir  # noqa: F401
 from videos.models import Category
 from videos.selectors import listable_videos
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def gemini(local_models):
-    def start(**scenario):
-        fake = FakeGemini(**scenario).start()
-        local_models.GEMINI_API_KEY = "test-key"
-        local_models.GEMINI_BASE_URL = fake.base_url
-        local_models.GEMINI_RETRY_BASE_SECONDS = 0.01
-        local_models.GEMINI_RETRY_MAX_SECONDS = 0.04
-        local_models.GEMINI_MAX_ATTEMPTS = 3
-        local_models.GEMINI_POLL_SECONDS = 0.02
-        local_models.GEMINI_TIMEOUT_SECONDS = 1
-        started.append(fake)
-        return fake
-
-    started = []
-    yield start
-    for fake in started:
-        fake.stop()
 
 
 def moderate(make_user, clips, title="Colour bars"):

@@ -10,6 +10,7 @@ from django.conf import settings
 
 from moderation import speech
 from tests.media import ffprobe, make_clip
+from tests.moderation.fake_gemini import FakeGemini
 from videos import transcoding, uploads
 from videos.models import Encoding, Video
 
@@ -72,3 +73,25 @@ def pending_video(creator, clip: Path, *, title: str, description: str = "", has
         width=stream["width"], height=stream["height"],
     )  # fmt: skip
     return video
+
+
+@pytest.fixture
+def gemini(local_models):
+    """Start the local fake of the Gemini API (`gemini(**scenario)`) and point the real client at it."""
+
+    def start(**scenario):
+        fake = FakeGemini(**scenario).start()
+        local_models.GEMINI_API_KEY = "test-key"
+        local_models.GEMINI_BASE_URL = fake.base_url
+        local_models.GEMINI_RETRY_BASE_SECONDS = 0.01
+        local_models.GEMINI_RETRY_MAX_SECONDS = 0.04
+        local_models.GEMINI_MAX_ATTEMPTS = 3
+        local_models.GEMINI_POLL_SECONDS = 0.02
+        local_models.GEMINI_TIMEOUT_SECONDS = 1
+        started.append(fake)
+        return fake
+
+    started = []
+    yield start
+    for fake in started:
+        fake.stop()
