@@ -204,8 +204,53 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(envstr("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"  # never routed directly; the media view checks permission first
 MODEL_ROOT = Path(envstr("MODEL_ROOT", str(VAR_DIR / "models")))
+# Where media lives (videos/media_store.py): "local" (MEDIA_ROOT) or "s3", any S3-compatible store
+# (AWS S3, MinIO, Ceph RGW, Cloudflare R2). Credentials and region come from boto3's own variables
+# (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION); the operator creates the bucket.
+MEDIA_STORAGE = envstr("MEDIA_STORAGE", "local").strip().lower()
+if MEDIA_STORAGE not in ("local", "s3"):
+    raise ImproperlyConfigured(f"MEDIA_STORAGE must be 'local' or 's3', got {MEDIA_STORAGE!r}")
+S3_ENDPOINT_URL = envstr("S3_ENDPOINT_URL", "").strip()
+S3_BUCKET = envstr("S3_BUCKET", "").strip()
+# Path-style (endpoint/bucket/key) suits MinIO, Ceph and local servers; AWS itself prefers virtual.
+S3_ADDRESSING_STYLE = envstr("S3_ADDRESSING_STYLE", "path" if S3_ENDPOINT_URL else "virtual").strip().lower()
+if S3_ADDRESSING_STYLE not in ("path", "virtual", "auto"):
+    raise ImproperlyConfigured(f"S3_ADDRESSING_STYLE must be path, virtual or auto, got {S3_ADDRESSING_STYLE!r}")
+if MEDIA_STORAGE == "s3" and not S3_BUCKET:
+    raise ImproperlyConfigured("MEDIA_STORAGE=s3 needs S3_BUCKET")
+# Lifetime of the presigned URLs the media views redirect to: short for videos (each page view asks
+# again, after the permission check), longer for avatars and posters of public videos.
+MEDIA_URL_EXPIRES_SECONDS = envint("MEDIA_URL_EXPIRES_SECONDS", 600, minimum=60)
+MEDIA_PUBLIC_URL_EXPIRES_SECONDS = envint("MEDIA_PUBLIC_URL_EXPIRES_SECONDS", 24 * 3600, minimum=60)
+# Private scratch space of this machine: downloads for ffmpeg and the moderation stages, removed after use.
+MEDIA_WORK_ROOT = Path(envstr("MEDIA_WORK_ROOT", str(VAR_DIR / "work")))
+
+
+def s3_storage_options(*, bucket: str, endpoint_url: str, addressing_style: str) -> dict:
+    """django-storages' S3Storage options: private objects, presigned reads, keys as given."""
+    return {
+        "bucket_name": bucket,
+        "endpoint_url": endpoint_url or None,
+        "addressing_style": addressing_style,
+        "default_acl": None,
+        "querystring_auth": True,
+        "querystring_expire": MEDIA_URL_EXPIRES_SECONDS,
+        "file_overwrite": True,
+        "signature_version": "s3v4",
+    }
+
+
+if MEDIA_STORAGE == "s3":
+    _media_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": s3_storage_options(
+            bucket=S3_BUCKET, endpoint_url=S3_ENDPOINT_URL, addressing_style=S3_ADDRESSING_STYLE
+        ),
+    }
+else:
+    _media_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _media_storage,
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG
