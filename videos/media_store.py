@@ -104,22 +104,38 @@ def exists(name: str) -> bool:
     return True
 
 
-@contextmanager
-def local_copy(name: str) -> Iterator[Path]:
-    """A local path holding the stored file for the length of the block: the file itself on local
-    disk, a download into a private temporary folder (removed afterwards) from a bucket. Raises
-    FileNotFoundError when there is no such file, StoreError when the store fails."""
+def fetch(name: str, folder: Path) -> Path:
+    """A local path holding the stored file: the file itself on local disk; from a bucket, a
+    download into `folder` (the caller's private folder; a download is written under another
+    name and renamed when complete). Raises FileNotFoundError when there is no such file,
+    StoreError when the store fails."""
     if not is_remote():
         path = _local_path(name)
         if not path.is_file():
             raise FileNotFoundError(f"{name} is not in the media store")
-        yield path
+        return path
+    target = Path(folder) / PurePosixPath(_check_name(name)).name
+    if target.is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".part")
+    try:
+        with _remote("download", name):
+            _client().download_file(_bucket(), name, str(partial))
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return target
+
+
+@contextmanager
+def local_copy(name: str) -> Iterator[Path]:
+    """`fetch` into a private temporary folder that is removed after the block."""
+    if not is_remote():
+        yield fetch(name, Path(settings.MEDIA_WORK_ROOT))
         return
     with work_dir() as folder:
-        target = folder / PurePosixPath(_check_name(name)).name
-        with _remote("download", name):
-            _client().download_file(_bucket(), name, str(target))
-        yield target
+        yield fetch(name, folder)
 
 
 def put_file(local_path: Path | str, name: str, *, cache_control: str = "") -> str:

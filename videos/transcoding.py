@@ -1,9 +1,9 @@
 """The transcoding pipeline: claim each rendition with a conditional UPDATE, run ffmpeg with a
 heartbeat, retry with back-off, sweep renditions whose worker died; then poster, preview, ready,
-and the content gate. Also where a video's files live under MEDIA_ROOT."""
+and the content gate. Also where a video's files live in the media store (videos/media_store.py):
+ffmpeg reads and writes only this machine's work folder; each finished file is stored whole."""
 
 import logging
-import os
 import shlex
 import shutil
 import time
@@ -16,7 +16,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from tiktok import gate, jobs
-from videos import ffmpeg
+from videos import ffmpeg, media_store
 from videos.models import Encoding, EncodingAttempt, Video
 
 logger = logging.getLogger(__name__)
@@ -26,6 +26,9 @@ RENDITIONS = ("720p", "360p")
 
 
 TRANSCODE_TASK = "videos.tasks.transcode_video"
+# Stored renditions, posters and previews: the bytes of a name never change except by a new
+# transcode, but who may see them does, so only the viewer's browser keeps them.
+RENDITION_CACHE = "private, max-age=3600"
 
 
 def media_dir(video: Video) -> Path:
@@ -36,18 +39,55 @@ def media_relative(video: Video, name: str) -> str:
     return f"videos/{video.public_id}/{name}"
 
 
+def media_prefix(video: Video) -> str:
+    return f"videos/{video.public_id}"
+
+
+def work_folder(video: Video) -> Path:
+    """This machine's private scratch folder for one video (downloads, ffmpeg's outputs before
+    they are stored); removed when the video is finished, failed or deleted."""
+    folder = Path(settings.MEDIA_WORK_ROOT) / video.public_id
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder
+
+
+def work_folder_remove(video: Video) -> None:
+    shutil.rmtree(Path(settings.MEDIA_WORK_ROOT) / video.public_id, ignore_errors=True)
+
+
+def source_is_stored(source_path: str) -> bool:
+    """An accepted upload is a local path (local disk) or a stored name under incoming/ (a bucket)."""
+    return bool(source_path) and not Path(source_path).is_absolute()
+
+
+def source_remove(source_path: str) -> None:
+    """Remove an accepted upload, wherever it is."""
+    if source_is_stored(source_path):
+        media_store.delete(source_path)
+    else:
+        unlink(source_path)
+
+
 def unlink(path: Path | str | None) -> None:
     if path:
         Path(path).unlink(missing_ok=True)
 
 
 def _source_for(video: Video) -> Path | None:
-    """The file to transcode from: the upload, a kept original, or (for a re-transcode once the
-    upload is gone) the 720p rendition."""
-    if video.source_path and Path(video.source_path).is_file():
+    """A local copy of the file to transcode from: the upload, a kept original, or (for a
+    re-transcode once the upload is gone) the 720p rendition. Raises StoreError when the store
+    cannot be reached (the job is retried; nothing is lost)."""
+    if source_is_stored(video.source_path):
+        try:
+            return media_store.fetch(video.source_path, work_folder(video))
+        except FileNotFoundError:
+            pass
+    elif video.source_path and Path(video.source_path).is_file():
         return Path(video.source_path)
-    rendition = _rendition_path(video, "720p")
-    return rendition if rendition.is_file() else None
+    try:
+        return _rendition_local(video, "720p")
+    except FileNotFoundError:
+        return None
 
 
 def video_fail(*, video: Video, reason: str) -> None:
@@ -66,8 +106,9 @@ def _source_refused(video: Video, *, reason: str) -> None:
     shows it; a failed video is never listed or watchable), and its files go. The row stays, so
     the creator learns why; they delete it like any other video."""
     video_fail(video=video, reason=reason)
-    unlink(video.source_path)
-    shutil.rmtree(media_dir(video), ignore_errors=True)
+    source_remove(video.source_path)
+    media_store.delete_prefix(media_prefix(video))
+    work_folder_remove(video)
     Video.objects.filter(pk=video.pk).update(source_path="")
     video.source_path = ""
 
@@ -88,7 +129,11 @@ def video_transcode(*, video_id: int, schedule_retries: bool = True, screen: boo
         Video.objects.filter(pk=video.pk, processing=Video.Processing.RECEIVED).update(
             processing=Video.Processing.PROBING
         )
-        source = _source_for(video)
+        try:
+            source = _source_for(video)
+        except media_store.StoreError as exc:
+            _store_unavailable(video, exc, schedule_retries=schedule_retries)
+            return video
         if source is None:
             video_fail(video=video, reason="The uploaded file is no longer available.")
             return video
@@ -133,10 +178,9 @@ def encoding_run(*, encoding: Encoding, source: Path, info: ffmpeg.Probe, schedu
     encoding.refresh_from_db()
     attempt = EncodingAttempt.objects.create(encoding=encoding, number=encoding.attempts, started_at=now)
     video = encoding.video
-    folder = media_dir(video)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = work_folder(video)
     final = folder / f"{encoding.rendition}.mp4"
-    # Written under another name and renamed when complete: every .mp4 in MEDIA_ROOT is whole.
+    # Written in this machine's work folder, then stored whole: every stored .mp4 is complete.
     partial = folder / f"{encoding.rendition}.mp4.part"
     argv = ffmpeg.transcode_command(
         source=source, output=partial, rendition=encoding.rendition, info=info, threads=settings.FFMPEG_THREADS
@@ -159,7 +203,8 @@ def encoding_run(*, encoding: Encoding, source: Path, info: ffmpeg.Probe, schedu
         )
         # Checked before it takes the final name, so a failure never removes a file in use.
         out = ffmpeg.probe(partial)
-        os.replace(partial, final)
+        size = partial.stat().st_size
+        media_store.put_file(partial, media_relative(video, final.name), cache_control=RENDITION_CACHE)
     except (ffmpeg.FfmpegError, ffmpeg.ProbeError, OSError) as exc:
         unlink(partial)
         _encoding_failed(
@@ -175,11 +220,11 @@ def encoding_run(*, encoding: Encoding, source: Path, info: ffmpeg.Probe, schedu
         unlink(folder / f".{encoding.rendition}.log")
     if Video.objects.filter(pk=video.pk, deleted_at__isnull=False).exists():
         # Deleted while this ran: the files go, as they would have with the rest.
-        shutil.rmtree(folder, ignore_errors=True)
+        media_store.delete_prefix(media_prefix(video))
+        work_folder_remove(video)
         EncodingAttempt.objects.filter(pk=attempt.pk).update(finished_at=timezone.now(), outcome="abandoned")
         Encoding.objects.filter(pk=encoding.pk).update(status=Encoding.Status.FAILED, error="The video was deleted.")
         return False
-    size = final.stat().st_size
     Encoding.objects.filter(pk=encoding.pk).update(
         status=Encoding.Status.DONE,
         progress=1.0,
@@ -235,7 +280,7 @@ def _rendition_given_up(*, encoding: Encoding, reason: str, **fields) -> None:
     """No attempt is left. A ready video (a re-transcode) keeps its previous file for this
     rendition and stays watchable; any other video fails."""
     video = Video.objects.get(pk=encoding.video_id)
-    previous = bool(encoding.path) and (Path(settings.MEDIA_ROOT) / encoding.path).is_file()
+    previous = bool(encoding.path) and media_store.exists(encoding.path)
     if video.processing == Video.Processing.READY and previous:
         fields["error"] = f"{reason}; the previous file is kept"[:500]
         Encoding.objects.filter(pk=encoding.pk).update(status=Encoding.Status.DONE, progress=1.0, **fields)
@@ -261,6 +306,9 @@ def _finish_if_complete(video: Video, *, screen: bool = True) -> None:
     try:
         make_poster(video, video.poster_time)
         _make_preview(video)
+    except media_store.StoreError as exc:
+        _store_unavailable(video, exc, schedule_retries=True)
+        return
     except (ffmpeg.FfmpegError, ffmpeg.ProbeError, OSError) as exc:
         video_fail(video=video, reason=f"Making the poster or preview failed: {exc}")
         return
@@ -275,14 +323,37 @@ def _finish_if_complete(video: Video, *, screen: bool = True) -> None:
     ):
         return
     _release_source(video)
+    work_folder_remove(video)
     video.refresh_from_db()
     if screen and video.moderation == Video.Moderation.PENDING:
         # Moderation runs as its own job; until it decides the video stays pending.
         gate.video_renditions_ready(video=video)
 
 
+def _store_unavailable(video: Video, exc: OSError, *, schedule_retries: bool) -> None:
+    """The media store failed: nothing is lost or published; the job runs again after the back-off
+    (and the sweeper re-sends it if this schedule is lost)."""
+    retry_at = timezone.now() + timedelta(seconds=settings.TRANSCODE_RETRY_BASE_SECONDS)
+    logger.warning("video %s: media store unavailable, transcode retried at %s: %s", video.pk, retry_at, exc)
+    if schedule_retries:
+        _schedule_transcode(video.pk, retry_at)
+
+
 def _release_source(video: Video) -> None:
-    """After a successful transcode the upload goes: kept outside MEDIA_ROOT if KEEP_ORIGINALS."""
+    """After a successful transcode the upload goes: kept (outside MEDIA_ROOT, or under
+    originals/ in a bucket) if KEEP_ORIGINALS."""
+    if source_is_stored(video.source_path):
+        try:
+            if settings.KEEP_ORIGINALS:
+                kept = media_store.move(video.source_path, f"{media_store.ORIGINALS}/{video.public_id}.original")
+            else:
+                media_store.delete(video.source_path)
+                kept = ""
+        except media_store.StoreError as exc:  # the video is ready; cleanup_media finds it later
+            logger.warning("video %s: the upload stays under incoming/: %s", video.pk, exc)
+            return
+        Video.objects.filter(pk=video.pk).update(source_path=kept)
+        return
     source = Path(video.source_path) if video.source_path else None
     if source is None or not source.is_file() or Path(settings.ORIGINALS_ROOT) in source.parents:
         return
@@ -297,14 +368,15 @@ def _release_source(video: Video) -> None:
         Video.objects.filter(pk=video.pk).update(source_path="")
 
 
-def _rendition_path(video: Video, rendition: str) -> Path:
-    return media_dir(video) / f"{rendition}.mp4"
+def _rendition_local(video: Video, rendition: str) -> Path:
+    """A local copy of a stored rendition, in the video's work folder (the file itself on local disk)."""
+    return media_store.fetch(media_relative(video, f"{rendition}.mp4"), work_folder(video))
 
 
 def make_poster(video: Video, seconds: float) -> None:
-    source = _rendition_path(video, "720p")
+    source = _rendition_local(video, "720p")
     seconds = max(0.0, min(seconds, (video.duration or 0) - 0.1))
-    partial = media_dir(video) / "poster.jpg.part"
+    partial = work_folder(video) / "poster.jpg.part"
     try:
         ffmpeg.run(
             ffmpeg.poster_command(
@@ -318,13 +390,13 @@ def make_poster(video: Video, seconds: float) -> None:
         )
         if not partial.is_file() or partial.stat().st_size == 0:
             raise ffmpeg.FfmpegError("ffmpeg wrote no poster frame")
-        os.replace(partial, media_dir(video) / "poster.jpg")
+        media_store.put_file(partial, media_relative(video, "poster.jpg"), cache_control=RENDITION_CACHE)
     finally:
         unlink(partial)
 
 
 def _make_preview(video: Video) -> None:
-    source = _rendition_path(video, "360p")
+    source = _rendition_local(video, "360p")
     info = ffmpeg.Probe(
         duration=video.duration or 0,
         width=video.width or 2,
@@ -334,13 +406,13 @@ def _make_preview(video: Video) -> None:
         video_codec="h264",
         demuxer=ffmpeg.RENDITION_DEMUXER,
     )
-    partial = media_dir(video) / "preview.mp4.part"
+    partial = work_folder(video) / "preview.mp4.part"
     try:
         ffmpeg.run(
             ffmpeg.preview_command(source=source, output=partial, info=info, threads=settings.FFMPEG_THREADS),
             timeout=300,
         )
-        os.replace(partial, media_dir(video) / "preview.mp4")
+        media_store.put_file(partial, media_relative(video, "preview.mp4"), cache_control=RENDITION_CACHE)
     finally:
         unlink(partial)
 
@@ -407,7 +479,7 @@ def encodings_sweep_stuck() -> dict:
             if Encoding.objects.filter(pk=encoding.pk, status=Encoding.Status.RUNNING).update(
                 status=Encoding.Status.FAILED, error=reason
             ):
-                unlink(media_dir(encoding.video) / f"{encoding.rendition}.mp4.part")
+                unlink(Path(settings.MEDIA_WORK_ROOT) / encoding.video.public_id / f"{encoding.rendition}.mp4.part")
                 _rendition_given_up(encoding=encoding, reason=f"Transcoding {encoding.rendition} failed: {reason}")
                 failed += 1
             continue
@@ -415,7 +487,7 @@ def encodings_sweep_stuck() -> dict:
         if Encoding.objects.filter(
             pk=encoding.pk, status=Encoding.Status.RUNNING, heartbeat_at=encoding.heartbeat_at
         ).update(status=Encoding.Status.QUEUED, error=reason, next_attempt_at=None):
-            unlink(media_dir(encoding.video) / f"{encoding.rendition}.mp4.part")
+            unlink(Path(settings.MEDIA_WORK_ROOT) / encoding.video.public_id / f"{encoding.rendition}.mp4.part")
             requeued += 1
             videos.add(encoding.video_id)
     lost_before = now - timedelta(seconds=min(settings.TRANSCODE_STALE_SECONDS, 300))
