@@ -15,8 +15,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from tiktok import gate, jobs
-from videos import ffmpeg, media_store
+from tiktok import gate, jobs, media_store
+from videos import ffmpeg
 from videos.models import Encoding, EncodingAttempt, Video
 
 logger = logging.getLogger(__name__)

@@ -14,10 +14,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from tiktok import gate, jobs
+from tiktok import gate, jobs, media_store
 from videos import ffmpeg
 from videos.models import Category, Encoding, Hashtag, Video
-from videos.transcoding import RENDITIONS, TRANSCODE_TASK, unlink
+from videos.transcoding import RENDITIONS, TRANSCODE_TASK, source_remove, unlink
 
 logger = logging.getLogger(__name__)
 
@@ -88,10 +88,12 @@ def video_create(
     """Validate an uploaded file and create the video with its queued encodings.
 
     Takes ownership of `source_path`: a refused file is deleted (no row, no file) and an accepted
-    one moves to the video's source location. `enqueue=False` leaves the work to the caller
-    (ingest_video --wait runs it inline)."""
+    one moves to the video's source location: beside it on local disk, or the private incoming/
+    prefix of a bucket, stored before the row exists, so no job ever sees a video without its
+    upload. `enqueue=False` leaves the work to the caller (ingest_video --wait runs it inline)."""
     source_path = Path(source_path)
     kept = None
+    stored = ""
     try:
         info = video_validate_source(path=source_path)
         title = (title or "").strip()
@@ -99,36 +101,51 @@ def video_create(
             raise ValidationError("A title is required.")
         if visibility not in Video.Visibility.values:
             raise ValidationError(f"Unknown visibility {visibility!r}.")
-        with transaction.atomic():
-            video = Video(
-                creator=creator,
-                title=title[:150],
-                description=description or "",
-                visibility=visibility,
-                allow_comments=allow_comments,
-                duration=info.duration,
-                width=info.width,
-                height=info.height,
-                rotation=info.rotation,
-                has_audio=info.has_audio,
-                poster_time=round(min(1.0, info.duration / 2), 3),
-                approve_on_ready_note=approve_on_ready_note,
-            )
-            video.full_clean(exclude=["creator", "public_id"])
+        video = Video(
+            creator=creator,
+            title=title[:150],
+            description=description or "",
+            visibility=visibility,
+            allow_comments=allow_comments,
+            duration=info.duration,
+            width=info.width,
+            height=info.height,
+            rotation=info.rotation,
+            has_audio=info.has_audio,
+            poster_time=round(min(1.0, info.duration / 2), 3),
+            approve_on_ready_note=approve_on_ready_note,
+        )
+        video.full_clean(exclude=["creator", "public_id"])
+        if media_store.is_remote():
+            # Stored whole before the transaction, so the database is not held during the upload.
+            try:
+                stored = media_store.put_file(source_path, f"{media_store.INCOMING}/{video.public_id}.source")
+            except media_store.StoreError as exc:
+                logger.error("video upload by %s could not be stored: %s", creator, exc)
+                raise ValidationError("The video could not be stored just now; please try again in a minute.") from None
+            video.source_path = stored
+        else:
             kept = source_path.with_name(f"{video.public_id}.source")
             video.source_path = str(kept)
+        with transaction.atomic():
             video.save()
             video.categories.set(list(categories))
             set_hashtags(video, video.description)
             Encoding.objects.bulk_create([Encoding(video=video, rendition=r) for r in RENDITIONS])
             gate.video_source_accepted(video=video)
-            os.replace(source_path, kept)
+            if kept:
+                os.replace(source_path, kept)
             if enqueue:
                 jobs.enqueue(TRANSCODE_TASK, video.pk, long=True)
     except BaseException:
         # Refused or rolled back: no row (the transaction) and no file (here).
         unlink(source_path)
         unlink(kept)
+        if stored:
+            try:
+                source_remove(stored)
+            except media_store.StoreError as exc:  # cleanup_media removes it once the store answers
+                logger.warning("refused upload %s stays in the store for now: %s", stored, exc)
         raise
     logger.info("video %s created by %s (%.1f s %dx%d)", video.pk, creator, info.duration, info.width, info.height)
     return video
