@@ -56,13 +56,14 @@ def video_decide(*, video: Video, outcome: str, actor, note: str) -> ModerationD
             subject_user=video.creator,
         )
         video_services.video_apply_moderation(video=video, outcome=outcome, reason=note)
+        title = _quote(video.title)
         if outcome == Outcome.APPROVED:
             reports.reports_close(item=video, upheld=False)
             reports.item_unhide(video)
         elif outcome == Outcome.REJECTED:
             reports.reports_close(item=video, upheld=True)
-            sanctions.strike_once(user=video.creator, actor=actor, ref=f"Video {video.public_id}", note=note)
-        title = _quote(video.title)
+            ref, shown = f"Video {video.public_id}", f"Your video “{title}”"
+            sanctions.strike_once(user=video.creator, actor=actor, ref=ref, note=note, shown=shown)
         if was_appealed:
             verdict = "accepted: the video is back" if outcome == Outcome.APPROVED else "not accepted"
             text = f"Your appeal for “{title}” was {verdict}. {note}"
@@ -111,8 +112,9 @@ def comment_decide(*, comment: Comment, outcome: str, actor, note: str = "", cat
         elif outcome == Outcome.REJECTED:
             reports.reports_close(item=comment, upheld=True)
             sanctions.strike_once(
-                user=comment.author, actor=actor, ref=f"Comment #{comment.pk}", note=note or "Removed by a moderator."
-            )
+                user=comment.author, actor=actor, ref=f"Comment #{comment.pk}", note=note or "Removed by a moderator.",
+                shown=f"Your comment “{_quote(comment.text)}”",
+            )  # fmt: skip
             text = f"A moderator removed your comment “{_quote(comment.text)}”" + (f": {note}" if note else ".")
             account_services.notification_send(
                 recipient=comment.author, kind="moderation", text=text, url=comment.video.get_absolute_url()

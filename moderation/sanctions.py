@@ -63,17 +63,20 @@ def check_may_sanction(*, actor, target, action: str) -> None:
         raise Refused(f"You may not {action} accounts: that needs the permission {' and '.join(missing)}.", status=403)
 
 
-def strike_once(*, user, actor, ref: str, note: str) -> ModerationDecision | None:
+def strike_once(*, user, actor, ref: str, note: str, shown: str = "") -> ModerationDecision | None:
     """One strike per removed item (`ref`, e.g. "Video abc123" or "Comment #42"), however many
-    times it is decided again; None when that item already counted."""
+    times it is decided again; None when that item already counted. `shown` names the item in
+    the notice the person reads (a video's title, not its id); the record keeps `ref`."""
     if decisions_for(item=user).filter(action="strike", reason__contains=f"{ref} removed").exists():
         return None
-    return strike_add(user=user, actor=actor, reason=f"{ref} removed: {note}")
+    reason = f"{ref} removed: {note}"
+    return strike_add(user=user, actor=actor, reason=reason, notice=f"{shown} was removed: {note}" if shown else reason)
 
 
-def strike_add(*, user, actor, reason: str) -> ModerationDecision:
+def strike_add(*, user, actor, reason: str, notice: str = "") -> ModerationDecision:
     """Count a strike; at STRIKES_SUSPEND_AT the account is suspended, at STRIKES_BAN_AT banned.
-    A staff account's strike is only recorded, saying that a superuser decides."""
+    A staff account's strike is only recorded, saying that a superuser decides. `notice` is the
+    reason as the account holder reads it (defaults to `reason`)."""
     with transaction.atomic():
         locked = account_services.account_strike_add(user=user)
         ban = locked.strikes >= settings.STRIKES_BAN_AT and locked.banned_at is None
@@ -95,7 +98,7 @@ def strike_add(*, user, actor, reason: str) -> ModerationDecision:
             _suspend(user=locked, actor=actor, days=settings.SUSPENSION_DAYS, reason=f"{locked.strikes} strikes.")
         user.suspended_until, user.banned_at = locked.suspended_until, locked.banned_at
     account_services.notification_send(
-        recipient=user, kind="moderation", text=f"Your account received a strike ({user.strikes}): {reason}"
+        recipient=user, kind="moderation", text=f"Your account received a strike ({user.strikes}): {notice or reason}"
     )
     return decision
 

@@ -5,6 +5,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import Group, Permission
 
+from accounts.models import Notification
 from moderation import decisions, sanctions
 from moderation.models import ModerationDecision
 from videos.models import Video
@@ -40,6 +41,15 @@ def test_strikes_suspend_at_the_configured_count_then_ban(settings, make_user):
     actions = list(ModerationDecision.objects.filter(object_id=creator.pk, content_type__model="user")
                    .values_list("action", flat=True))  # fmt: skip
     assert actions.count("strike") == 3 and "suspend" in actions and "ban" in actions
+
+
+def test_the_strike_notice_names_the_video_by_its_title_not_its_id(make_user):
+    creator, moderator = make_user(), make_user(is_staff=True)
+    video = Video.objects.create(creator=creator, title="Sunset over the bay", processing="ready")
+    decisions.video_decide(video=video, outcome="rejected", actor=moderator, note="Hate speech.")
+    notice = Notification.objects.get(recipient=creator, text__contains="strike").text
+    assert notice == "Your account received a strike (1): Your video “Sunset over the bay” was removed: Hate speech."
+    assert video.public_id not in notice
 
 
 def test_a_banned_account_cannot_log_in_and_its_videos_stop_being_listable(client, make_user):
