@@ -95,7 +95,7 @@ def video_moderate(*, video, job=None) -> ModerationDecision:
     workdir = Path(tempfile.mkdtemp(prefix="moderate-"))
     try:
         try:
-            path = video_file(video)
+            path = video_file(video, workdir)
         except StageFailed as exc:
             path = None
             missing = str(exc)

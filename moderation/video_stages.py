@@ -3,7 +3,6 @@
 Each returns a `StageResult` or raises `StageFailed`; `video_pipeline` runs them."""
 
 import logging
-import shutil
 from pathlib import Path
 
 from django.conf import settings
@@ -11,6 +10,7 @@ from django.conf import settings
 from moderation import classifier, frames, gemini, nsfw, speech
 from moderation.models import CATEGORIES
 from moderation.video_rules import StageResult
+from tiktok import media_store
 from videos.models import Category, Encoding
 
 log = logging.getLogger(__name__)
@@ -23,14 +23,23 @@ class StageFailed(RuntimeError):
         self.detail = detail or {}
 
 
-def video_file(video) -> Path:
-    """The transcoded rendition the stages look at (the largest one done)."""
-    root = Path(settings.MEDIA_ROOT)
-    done = [e for e in video.encodings.filter(status=Encoding.Status.DONE) if e.path and (root / e.path).is_file()]
+def video_file(video, workdir: Path) -> Path:
+    """A local copy of the rendition the stages look at (the largest one done; the file itself on
+    local disk, a download into `workdir` from a bucket), else of the upload. A store that cannot
+    be reached raises StoreError: the run is retried, nothing is decided."""
+    done = [e for e in video.encodings.filter(status=Encoding.Status.DONE) if e.path]
     done.sort(key=lambda e: (e.height or 0) * (e.width or 0), reverse=True)
-    if done:
-        return root / done[0].path
-    if video.source_path and Path(video.source_path).is_file():
+    for encoding in done:
+        try:
+            return media_store.fetch(encoding.path, workdir)
+        except FileNotFoundError:
+            continue
+    if video.source_path and not Path(video.source_path).is_absolute():
+        try:
+            return media_store.fetch(video.source_path, workdir)
+        except FileNotFoundError:
+            pass
+    elif video.source_path and Path(video.source_path).is_file():
         return Path(video.source_path)
     raise StageFailed("The transcoded file is missing.")
 
@@ -40,8 +49,9 @@ def video_texts(video) -> dict[str, str]:
     return {"title": video.title or "", "description": video.description or "", "hashtags": hashtags}
 
 
-def evidence_dir(video) -> Path:
-    return Path(settings.MEDIA_ROOT) / "moderation" / video.public_id
+def evidence_prefix(video) -> str:
+    """Where a video's evidence thumbnails are stored (moderators only, see moderation.views)."""
+    return f"moderation/{video.public_id}"
 
 
 def _explain(text: str, scores: dict, thresholds: dict) -> dict:
@@ -94,14 +104,22 @@ def stage_frames(video, path: Path, workdir: Path) -> StageResult:
         raise StageFailed(str(exc)) from exc
     ranked = sorted(zip(sampled, scores, strict=True), key=lambda pair: pair[1], reverse=True)
     keep = {id(f) for f, _ in ranked[: settings.VIDEO_MODERATION_EVIDENCE_FRAMES]}
-    target = evidence_dir(video)
-    shutil.rmtree(target, ignore_errors=True)
+    target = workdir / "evidence"
+    target.mkdir(parents=True, exist_ok=True)
+    try:
+        media_store.delete_prefix(evidence_prefix(video))
+    except media_store.StoreError as exc:
+        raise StageFailed(f"The media store could not be reached: {exc}") from exc
     listed = []
     for frame, score in zip(sampled, scores, strict=True):
         item = {"t": frame.time, "nsfw": score}
         if id(frame) in keep:
             name = f"frame-{int(frame.time * 1000):07d}.jpg"
             frames.thumbnail(frame.path, target / name)
+            try:
+                media_store.put_file(target / name, f"{evidence_prefix(video)}/{name}")
+            except media_store.StoreError as exc:
+                raise StageFailed(f"The media store could not be reached: {exc}") from exc
             item["thumb"] = name
         listed.append(item)
     return StageResult(

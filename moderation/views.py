@@ -4,6 +4,7 @@ and call moderation.reports; refusals come back as one line."""
 from pathlib import Path
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -13,10 +14,12 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from moderation import reports
 from moderation.models import CATEGORIES, CATEGORY_NAMES
-from moderation.video_stages import evidence_dir
+from moderation.video_stages import evidence_prefix
+from tiktok import media_store
 from tiktok.errors import Refused
 from videos.models import Comment, Video
 from videos.selectors import staff_may_view_hidden, video_for_viewer
+from videos.views_media import serve_stored
 
 
 class ReportForm(forms.Form):
@@ -110,9 +113,13 @@ def evidence_frame(request, public_id, name):
     if "/" in name or not name.startswith("frame-") or not name.endswith(".jpg"):
         raise Http404
     video = get_object_or_404(Video, public_id=public_id)
-    path = evidence_dir(video) / name
-    if not Path(path).is_file():
-        raise Http404
+    stored = f"{evidence_prefix(video)}/{name}"
+    if media_store.is_remote():
+        return serve_stored(request, stored, "image/jpeg")
+    try:
+        path = media_store.fetch(stored, Path(settings.MEDIA_WORK_ROOT))
+    except (FileNotFoundError, ValueError):
+        raise Http404 from None
     response = FileResponse(open(path, "rb"), content_type="image/jpeg")
     response["Cache-Control"] = "private, no-store"
     return response

@@ -431,6 +431,19 @@ if HTTPS:
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+
+# With media in a bucket, pages load renditions, posters and avatars from the store's presigned
+# URLs: its origin joins img-src and media-src (S3_MEDIA_ORIGIN overrides the derived one).
+def _s3_origin() -> str:
+    if not S3_ENDPOINT_URL:
+        return "https://*.amazonaws.com"
+    scheme, _, rest = S3_ENDPOINT_URL.partition("://")
+    host = rest.split("/", 1)[0]
+    return f"{scheme}://{S3_BUCKET}.{host}" if S3_ADDRESSING_STYLE == "virtual" else f"{scheme}://{host}"
+
+
+MEDIA_ORIGINS = [envstr("S3_MEDIA_ORIGIN", "") or _s3_origin()] if MEDIA_STORAGE == "s3" else []
+
 # No inline script anywhere: every <script> carries the per-request nonce, and htmx runs
 # without hx-on or eval. Inline styles stay allowed (htmx's indicator styles, progress bars).
 CONTENT_SECURITY_POLICY = {
@@ -438,8 +451,8 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [SELF],
         "script-src": [SELF, NONCE],
         "style-src": [SELF, "'unsafe-inline'"],
-        "img-src": [SELF, "data:", "blob:"],
-        "media-src": [SELF, "blob:"],
+        "img-src": [SELF, "data:", "blob:", *MEDIA_ORIGINS],
+        "media-src": [SELF, "blob:", *MEDIA_ORIGINS],
         "connect-src": [SELF],
         "font-src": [SELF],
         "object-src": [NONE],

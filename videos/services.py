@@ -4,21 +4,18 @@ state change of a video row goes through videos' services; moderation calls thes
 decisions and never assigns the fields itself."""
 
 import logging
-import shutil
 from collections.abc import Iterable
-from pathlib import Path
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from tiktok import gate
+from tiktok import gate, media_store
 from videos import ffmpeg, search_index
 from videos.commenting import comment_count_refresh
 from videos.models import Category, Comment, Encoding, Video
 from videos.signals import video_published
-from videos.transcoding import make_poster, media_dir, media_relative, unlink
+from videos.transcoding import make_poster, media_prefix, media_relative, source_remove, work_folder_remove
 from videos.uploads import set_hashtags
 
 logger = logging.getLogger(__name__)
@@ -104,22 +101,50 @@ def video_update(
     visibility: str,
     allow_comments: bool,
 ) -> Video:
-    """Save the creator's edits; changed text goes through moderation again."""
-    text_changed = (title, description) != (video.title, video.description)
+    """Save the creator's edits. New text on a published video is staged (tiktok.staging): the
+    approved title and description stay live until moderation decides on the new ones, so an edit
+    never takes the video down. Text of a video not yet published changes at once and goes
+    through moderation again."""
+    title = title.strip()[:150]
+    shown = staging.owner_version(video)
+    text_changed = (title, description) != (shown["title"], shown["description"])
     made_public = visibility == Video.Visibility.PUBLIC and video.visibility != Video.Visibility.PUBLIC
+    published = video.moderation == Video.Moderation.APPROVED and video.processing == Video.Processing.READY
     with transaction.atomic():
-        video.title, video.description = title.strip()[:150], description
+        if not published:
+            video.title, video.description = title, description
         video.visibility, video.allow_comments = visibility, allow_comments
         video.full_clean(exclude=["creator", "public_id"])
         video.save()
         video.categories.set(list(categories))
-        set_hashtags(video, description)
+        if published:
+            staged = text_changed and staging.stage(video, {"title": title, "description": description})
+        else:
+            staging.discard(video)  # nothing approved to keep: the new text is the video's text
+            set_hashtags(video, description)
+            staged = False
         search_index.video_tokens_refresh(video=video)  # new text, or a visibility that (un)lists it
-        if text_changed and video.processing == Video.Processing.READY:
+        if (staged or (text_changed and not published)) and video.processing == Video.Processing.READY:
             gate.video_text_changed(video=video)
         if made_public and video.processing == Video.Processing.READY:
             gate.video_made_public(video=video)
     return video
+
+
+def video_staged_apply(*, video: Video, approved: bool) -> dict:
+    """Moderation's decision on the staged title and description: approved, they replace the live
+    ones (hashtags and search follow); rejected, they are discarded and the live ones stay. Returns
+    the replaced or discarded version."""
+    with transaction.atomic():
+        if not approved:
+            return staging.discard(video)
+        old = staging.promote(video)
+        if old:
+            set_hashtags(video, video.description)
+            search_index.video_tokens_refresh(video=video)
+            if video.is_listable:
+                video_published.send(sender=Video, video=video)  # recommendations re-reads the text
+    return old
 
 
 def video_delete(*, video: Video) -> None:
@@ -129,10 +154,22 @@ def video_delete(*, video: Video) -> None:
         status=Encoding.Status.FAILED, error="The video was deleted."
     )
     Encoding.objects.filter(video=video).update(path="")
-    shutil.rmtree(media_dir(video), ignore_errors=True)
-    # Moderation evidence thumbnails go with the video.
-    shutil.rmtree(Path(settings.MEDIA_ROOT) / "moderation" / video.public_id, ignore_errors=True)
-    unlink(video.source_path)
+    video_files_remove(video=video)
+
+
+def video_files_remove(*, video: Video) -> None:
+    """Every file of a (deleted) video, wherever the store keeps it: renditions, poster, preview,
+    the moderation evidence thumbnails, the upload or kept original, this machine's work folder.
+    If the store cannot be reached, the row says the video is deleted and cleanup_media removes
+    what is left once it answers (nothing of a deleted video is ever served)."""
+    work_folder_remove(video)
+    try:
+        media_store.delete_prefix(media_prefix(video))
+        media_store.delete_prefix(f"moderation/{video.public_id}")
+        source_remove(video.source_path)
+    except media_store.StoreError as exc:
+        logger.warning("video %s: files stay in the store until cleanup_media: %s", video.pk, exc)
+        return
     Video.objects.filter(pk=video.pk).update(source_path="")
 
 

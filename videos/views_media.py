@@ -2,7 +2,10 @@
 
 Nothing under MEDIA_ROOT has a plain static route. In development these views stream the file
 themselves and answer Range requests; in production (MEDIA_X_ACCEL_PREFIX set) they hand the
-file to nginx with X-Accel-Redirect, after the same permission check.
+file to nginx with X-Accel-Redirect, after the same permission check. With media in a bucket
+(MEDIA_STORAGE=s3) they redirect, after the same check, to a presigned URL that expires soon
+(MEDIA_URL_EXPIRES_SECONDS; avatars and public posters MEDIA_PUBLIC_URL_EXPIRES_SECONDS), and the
+browser's Range requests go to the store.
 """
 
 import logging
@@ -11,9 +14,10 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.views.decorators.http import require_safe
 
+from tiktok import media_store
 from videos.models import Encoding
 from videos.selectors import staff_may_view_hidden, video_for_actor
 
@@ -121,6 +125,27 @@ def serve_media_file(request, path: Path, content_type: str) -> HttpResponse:
     return response
 
 
+def serve_stored(request, relative: str, content_type: str, *, public: bool = False) -> HttpResponse:
+    """Answer with a stored file, once the caller has checked permission: the file itself from
+    local disk, or a redirect to a presigned URL into the bucket. `public`: anyone may see it
+    (an avatar of a published profile, the poster of a public video), so its URL lives longer."""
+    if not media_store.is_remote():
+        return serve_media_file(request, _media_path(relative), content_type)
+    if not relative:
+        raise Http404
+    expires = settings.MEDIA_PUBLIC_URL_EXPIRES_SECONDS if public else settings.MEDIA_URL_EXPIRES_SECONDS
+    try:
+        url = media_store.url_for(relative, expires=expires)
+    except (ValueError, media_store.StoreError):
+        raise Http404 from None
+    response = HttpResponseRedirect(url)
+    # The redirect is this viewer's: kept briefly, well inside the URL's lifetime, so a change of
+    # visibility or a moderation decision takes effect within a minute.
+    response["Cache-Control"] = "private, max-age=60"
+    response["Vary"] = "Cookie, Save-Data"
+    return response
+
+
 def _viewer_video(request, public_id):
     video = video_for_actor(public_id=public_id, user=request.user)
     if video is None:
@@ -132,7 +157,7 @@ def _viewer_video(request, public_id):
 def rendition(request, public_id, rendition):
     video = _viewer_video(request, public_id)
     if rendition == "preview":
-        return serve_media_file(request, _media_path(video.preview), "video/mp4")
+        return serve_stored(request, video.preview, "video/mp4")
     if rendition not in RENDITIONS:
         raise Http404
     wanted = "360p" if rendition == "720p" and wants_low_rendition(request) else rendition
@@ -147,13 +172,13 @@ def rendition(request, public_id, rendition):
     relative = paths.get(wanted) or paths.get(rendition)
     if not relative:
         raise Http404
-    return serve_media_file(request, _media_path(relative), "video/mp4")
+    return serve_stored(request, relative, "video/mp4")
 
 
 @require_safe
 def poster(request, public_id):
     video = _viewer_video(request, public_id)
-    return serve_media_file(request, _media_path(video.poster), "image/jpeg")
+    return serve_stored(request, video.poster, "image/jpeg", public=video.is_listable)
 
 
 @require_safe
@@ -190,4 +215,4 @@ def avatar(request, name):
     content_type = "image/png" if name.lower().endswith(".png") else "image/jpeg"
     if name.lower().endswith(".webp"):
         content_type = "image/webp"
-    return serve_media_file(request, _media_path(relative), content_type)
+    return serve_stored(request, relative, content_type, public=owner.profile_state == "published")
