@@ -2,6 +2,9 @@
 `ModerationDecision` row; rows are never edited."""
 
 import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
@@ -10,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import services as account_services
-from moderation import classifier
+from moderation import classifier, languages, text_gemini
 from moderation.models import CATEGORIES, CATEGORY_NAMES, ModerationDecision, ModerationPolicy
 from moderation.training import trainer
 from tiktok.jobs import enqueue
@@ -81,11 +84,12 @@ def policy_thresholds(*, scope: str) -> dict[str, dict[str, float]]:
     }
 
 
-def text_decide(*, scores: dict, scope: str) -> tuple[str, str, dict]:
+def text_decide(*, scores: dict, scope: str, thresholds: dict | None = None) -> tuple[str, str, dict]:
     """Turn per-category probabilities into an outcome with the scope's policy: rejected when any
     category reaches its reject threshold, review when any reaches its review threshold, else
-    approved. Returns (outcome, reason, thresholds used)."""
-    thresholds = policy_thresholds(scope=scope)
+    approved. Returns (outcome, reason, thresholds used). Pass `thresholds` to decide many texts
+    with one read of the policy rows."""
+    thresholds = thresholds if thresholds is not None else policy_thresholds(scope=scope)
     rejected = [c for c in CATEGORIES if scores.get(c, 0.0) >= thresholds[c]["reject"]]
     review = [c for c in CATEGORIES if c not in rejected and scores.get(c, 0.0) >= thresholds[c]["review"]]
 
@@ -99,70 +103,186 @@ def text_decide(*, scores: dict, scope: str) -> tuple[str, str, dict]:
     return ModerationDecision.Outcome.APPROVED, "No policy category reached its threshold.", thresholds
 
 
-def _screen_texts(*, texts: list[str], scope: str) -> list[tuple[str, str, dict, dict, str]]:
-    """Classify texts in one batch and decide each; (outcome, reason, thresholds, scores, version)."""
+@dataclass(frozen=True)
+class TextVerdict:
+    """One text's decision: outcome, the reason shown to moderators, the thresholds and scores it
+    was decided with, the comment classifier's version ("" when no model ran), and how the language
+    was handled (kept in the decision's `stages`)."""
+
+    outcome: str
+    reason: str
+    thresholds: dict
+    scores: dict
+    version: str
+    stages: dict = field(default_factory=dict)
+    model_versions: dict = field(default_factory=dict)
+
+    def __iter__(self):
+        # Unpacks as the (outcome, reason, thresholds, scores, version) tuple callers used before.
+        return iter((self.outcome, self.reason, self.thresholds, self.scores, self.version))
+
+
+GEMINI_KINDS = {
+    ModerationPolicy.Scope.COMMENTS: "a comment",
+    ModerationPolicy.Scope.PROFILES: "a display name and bio",
+    ModerationPolicy.Scope.VIDEOS: "a video's title or description",
+}
+GEMINI_PARALLEL = 4  # concurrent text checks when a batch holds several texts for Gemini
+_SEVERITY = {
+    ModerationDecision.Outcome.APPROVED: 0,
+    ModerationDecision.Outcome.REVIEW: 1,
+    ModerationDecision.Outcome.REJECTED: 2,
+}
+_warm = {"done": False}
+
+
+def text_models_warm() -> None:
+    """Load the comment classifier, the language detector and the multilingual model now (gunicorn's
+    post_worker_init), so the first comment a worker screens is as fast as any other."""
+    started = time.perf_counter()
+    classifier.score_texts(["warming up the comment classifier"])
+    languages.warm()
+    _warm["done"] = True
+    log.info("text models ready in %.2f s (%s)", time.perf_counter() - started, classifier.active_version())
+
+
+def texts_screen(*, texts: list[str], scope: str, heads=None) -> list[TextVerdict]:
+    """Decide texts of one scope in one batch: the language of each, the English classifier for all
+    of them, the multilingual model for the other languages read here, Gemini's text check (when
+    configured) for the rest, which are otherwise held. Fails closed: whatever cannot be judged is
+    held for review. Comments, display names and bios, and video texts all come through here.
+    `heads` (evaluation and benchmarks) scores with another artifact's heads than the active ones."""
+    if not _warm["done"]:
+        log.info("loading the text models inside a call: this process had no warm-up")
+        _warm["done"] = True
+    held = ModerationDecision.Outcome.REVIEW
+    results = [TextVerdict(held, "No readable text; held for review.", {}, {}, "")] * len(texts)
     readable = [i for i, t in enumerate(texts) if classifier.clean_text(t)]
-    results = [(ModerationDecision.Outcome.REVIEW, "No readable text; held for review.", {}, {}, "")] * len(texts)
     if not readable:
         return results
+    thresholds = policy_thresholds(scope=scope)
+    found = {i: languages.detect(texts[i]) for i in readable}
     try:
-        scored = classifier.score_texts([texts[i] for i in readable])
-        version = classifier.active_version()
+        scored = dict(zip(readable, _scores([texts[i] for i in readable], heads), strict=True))
+        version = heads.version if heads is not None else classifier.active_version()
     except classifier.ClassifierUnavailable as exc:
         log.error("comment classifier unavailable: %s", exc)
-        failed = (ModerationDecision.Outcome.REVIEW, "The classifier could not run; held for review.", {}, {}, "")
+        failed = TextVerdict(held, "The classifier could not run; held for review.", {}, {}, "")
         return [failed] * len(texts)
-    for i, scores in zip(readable, scored, strict=True):
-        outcome, reason, thresholds = text_decide(scores=scores, scope=scope)
-        if classifier.foreign_script(texts[i]) and outcome == ModerationDecision.Outcome.APPROVED:
-            # The encoder reads English; a low score on another script means nothing.
-            outcome = ModerationDecision.Outcome.REVIEW
-            reason = "Mostly in a script the classifier cannot read; held for review."
-        results[i] = (outcome, reason, thresholds, scores, version)
+    local = [i for i in readable if found[i].route == languages.ROUTE_LOCAL]
+    local_version = ""
+    if local:
+        try:
+            for i, extra in zip(local, languages.local_scores([texts[i] for i in local]), strict=True):
+                scored[i] = {c: max(v, extra.get(c, 0.0)) for c, v in scored[i].items()}
+            local_version = languages.local_model().version
+        except languages.LocalModelUnavailable as exc:
+            log.error("multilingual model unavailable: %s", exc)
+            local_version = None
+    others = [i for i in readable if found[i].route == languages.ROUTE_OTHER]
+    checks = _gemini_checks({i: texts[i] for i in others}, scope=scope) if others and text_gemini.may_send() else {}
+    for i in readable:
+        language = found[i]
+        stage = {"code": language.code, "confidence": round(language.confidence, 3), "route": language.route}
+        versions = {"comment_classifier": version}
+        if language.route == languages.ROUTE_LOCAL:
+            if local_version is None:
+                results[i] = TextVerdict(held, "The multilingual model could not run; held for review.",
+                                         thresholds, scored[i], version, {"language": stage}, versions)  # fmt: skip
+                continue
+            versions["multilingual"] = local_version
+        if language.route == languages.ROUTE_OTHER:
+            results[i] = _other_language(texts[i], language, scored[i], checks.get(i), scope, thresholds, version)
+            continue
+        outcome, reason, used = text_decide(scores=scored[i], scope=scope, thresholds=thresholds)
+        results[i] = TextVerdict(outcome, reason, used, scored[i], version, {"language": stage}, versions)
     return results
 
 
-def _screen_text(*, text: str, scope: str) -> tuple[str, str, dict, dict, str]:
-    return _screen_texts(texts=[text], scope=scope)[0]
+def _scores(texts: list[str], heads) -> list[dict[str, float]]:
+    if heads is None:
+        return classifier.score_texts(texts)
+    try:
+        probs = classifier.score_with(heads, texts)
+    except Exception as exc:  # as classifier.score_texts: a broken model means "cannot run"
+        raise classifier.ClassifierUnavailable(f"classifier failed: {exc}") from exc
+    return [{c: round(float(p), 6) for c, p in zip(CATEGORIES, row, strict=True)} for row in probs]
+
+
+def _gemini_checks(texts: dict[int, str], *, scope: str) -> dict:
+    """{index: TextCheck or GeminiFailed}, a few at a time."""
+    kind = GEMINI_KINDS.get(scope, "a text")
+
+    def one(text):
+        try:
+            return text_gemini.check(text=text, kind=kind)
+        except text_gemini.GeminiFailed as exc:
+            return exc
+
+    with ThreadPoolExecutor(max_workers=min(GEMINI_PARALLEL, len(texts))) as pool:
+        return dict(zip(texts, pool.map(one, texts.values()), strict=True))
+
+
+def _other_language(text, language, scores, check, scope, thresholds, version) -> TextVerdict:
+    """A text in a language not read here: Gemini's scores decide it through the same policy rows (its
+    verdict can add a hold, never publish); without Gemini, or when Gemini fails, it is held. The
+    English model's scores are kept for moderators."""
+    stage = {"code": language.code, "confidence": round(language.confidence, 3), "route": language.route}
+    held = ModerationDecision.Outcome.REVIEW
+    name = language.code if language.latin or language.code != languages.ENGLISH else "another script"
+    if check is None:
+        reason = f"Written in {name}, which is not decided automatically here; held for review."
+        return TextVerdict(held, reason, thresholds, scores, version, {"language": stage},
+                           {"comment_classifier": version})  # fmt: skip
+    if isinstance(check, text_gemini.GeminiFailed):
+        stage_gemini = {"status": "failed", "error": str(check), **check.record}
+        return TextVerdict(held, f"Written in {name}; Gemini's text check failed, held for review.", thresholds,
+                           scores, version, {"language": stage, "gemini": stage_gemini},
+                           {"comment_classifier": version})  # fmt: skip
+    outcome, reason, used = text_decide(scores=check.scores, scope=scope, thresholds=thresholds)
+    if check.verdict != "approve" and _SEVERITY[outcome] < _SEVERITY[held]:
+        outcome, reason = held, f"Gemini asks for review: {check.explanation[:200]}"
+    stage_gemini = {"status": "ok", "verdict": check.verdict, "explanation": check.explanation,
+                    "local_scores": scores, **check.record}  # fmt: skip
+    versions = {"comment_classifier": version, "gemini": check.record.get("model_version", "")}
+    return TextVerdict(outcome, f"{reason} (Gemini, {name})", used, check.scores, version,
+                       {"language": stage, "gemini": stage_gemini}, versions)  # fmt: skip
+
+
+def _screen_text(*, text: str, scope: str) -> TextVerdict:
+    return texts_screen(texts=[text], scope=scope)[0]
+
+
+def _record_text_decision(*, item, verdict: TextVerdict, text: str, subject_user, reason_prefix: str = ""):
+    return decision_record(
+        item=item,
+        source=ModerationDecision.Source.AUTO,
+        outcome=verdict.outcome,
+        reason=f"{reason_prefix}{verdict.reason}",
+        text_snapshot=text,
+        subject_user=subject_user,
+        scores=verdict.scores,
+        thresholds=verdict.thresholds,
+        model_versions=verdict.model_versions,
+        stages=verdict.stages,
+    )
 
 
 def profile_screen(*, user) -> None:
     """Screen a changed display name or bio with the text classifier; others see the username
     until the profile text is published."""
     text = f"{user.display_name}\n{user.bio}"
-    outcome, reason, thresholds, scores, version = _screen_text(text=text, scope=ModerationPolicy.Scope.PROFILES)
-    account_services.profile_apply_moderation(user=user, state=STATE_FOR_OUTCOME[outcome])
-    decision_record(
-        item=user,
-        source=ModerationDecision.Source.AUTO,
-        outcome=outcome,
-        reason=reason,
-        text_snapshot=text,
-        subject_user=user,
-        scores=scores,
-        thresholds=thresholds,
-        model_versions={"comment_classifier": version} if version else {},
-    )
+    verdict = _screen_text(text=text, scope=ModerationPolicy.Scope.PROFILES)
+    account_services.profile_apply_moderation(user=user, state=STATE_FOR_OUTCOME[verdict.outcome])
+    _record_text_decision(item=user, verdict=verdict, text=text, subject_user=user)
 
 
 def comment_screen(*, comment) -> str:
     """Decide a new comment's state inside the request and record the decision; returns the
     comment's state. If the classifier cannot run, the comment is held (fail closed)."""
-    outcome, reason, thresholds, scores, version = _screen_text(
-        text=comment.text, scope=ModerationPolicy.Scope.COMMENTS
-    )
-    video_commenting.comment_apply_moderation(comment=comment, state=STATE_FOR_OUTCOME[outcome])
-    decision_record(
-        item=comment,
-        source=ModerationDecision.Source.AUTO,
-        outcome=outcome,
-        reason=reason,
-        text_snapshot=comment.text,
-        subject_user=comment.author,
-        scores=scores,
-        thresholds=thresholds,
-        model_versions={"comment_classifier": version} if version else {},
-    )
+    verdict = _screen_text(text=comment.text, scope=ModerationPolicy.Scope.COMMENTS)
+    video_commenting.comment_apply_moderation(comment=comment, state=STATE_FOR_OUTCOME[verdict.outcome])
+    _record_text_decision(item=comment, verdict=verdict, text=comment.text, subject_user=comment.author)
     return comment.state
 
 
@@ -216,24 +336,20 @@ def comments_rescore(*, comments) -> int:
         candidates.append(comment)
     if not candidates:
         return 0
-    results = _screen_texts(texts=[c.text for c in candidates], scope=ModerationPolicy.Scope.COMMENTS)
+    results = texts_screen(texts=[c.text for c in candidates], scope=ModerationPolicy.Scope.COMMENTS)
     changed = 0
-    for comment, (outcome, reason, thresholds, scores, version) in zip(candidates, results, strict=True):
-        state = STATE_FOR_OUTCOME[outcome]
-        if state == comment.state or not version:
+    for comment, verdict in zip(candidates, results, strict=True):
+        state = STATE_FOR_OUTCOME[verdict.outcome]
+        if state == comment.state or not verdict.version:
             continue  # unchanged, or the model could not run: keep the current state
         with transaction.atomic():
             video_commenting.comment_apply_moderation(comment=comment, state=state)
-            decision_record(
+            _record_text_decision(
                 item=comment,
-                source=ModerationDecision.Source.AUTO,
-                outcome=outcome,
-                reason=f"Re-scored: {reason}",
-                text_snapshot=comment.text,
+                verdict=verdict,
+                text=comment.text,
                 subject_user=comment.author,
-                scores=scores,
-                thresholds=thresholds,
-                model_versions={"comment_classifier": version},
+                reason_prefix="Re-scored: ",
             )
         changed += 1
     return changed
