@@ -27,6 +27,13 @@ class User(AbstractUser):
     suspended_until = models.DateTimeField(null=True, blank=True)
     banned_at = models.DateTimeField(null=True, blank=True)
     strikes = models.PositiveIntegerField(default=0)
+    # An edit of the three fields above waits here until moderation decides (tiktok.staging): the
+    # owner sees it marked under review, everyone else the approved version in the live columns.
+    STAGED_FIELDS = ("display_name", "bio", "avatar")
+    staged_display_name = models.CharField(max_length=50, blank=True)
+    staged_bio = models.TextField(max_length=500, blank=True)
+    staged_avatar = models.ImageField(upload_to="avatars/", blank=True)
+    staged_at = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
 
@@ -53,6 +60,13 @@ class User(AbstractUser):
         if not self.avatar:
             return ""
         return reverse("videos:avatar", args=[self.avatar.name.rsplit("/", 1)[-1]])
+
+    @property
+    def staged_avatar_url(self) -> str:
+        """The staged avatar, which only its owner and moderators are served; "" if none."""
+        if not self.staged_avatar:
+            return ""
+        return reverse("videos:avatar", args=[self.staged_avatar.name.rsplit("/", 1)[-1]])
 
     @property
     def is_restricted(self) -> bool:

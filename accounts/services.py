@@ -16,7 +16,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from accounts.models import Block, Follow, Notification, User
 from accounts.signals import profile_shown_changed
-from tiktok import gate, ratelimit
+from tiktok import gate, ratelimit, staging
 from tiktok.errors import Refused
 
 
@@ -79,50 +79,79 @@ def user_sign_up(
     *, username: str, email: str, password: str = "", password_hash: str = "", display_name: str = ""
 ) -> User:
     """Make an account; `password_hash` (make_password's) instead of `password` when the
-    password was hashed earlier (a sign-up waiting for its e-mailed link)."""
-    user = User(username=username, email=email.lower(), display_name=display_name, age_confirmed_at=timezone.now())
+    password was hashed earlier (a sign-up waiting for its e-mailed link). A display name given
+    at sign-up is staged like any edit: others see the username until it is approved."""
+    user = User(username=username, email=email.lower(), age_confirmed_at=timezone.now())
     if password_hash:
         user.password = password_hash
     else:
         user.set_password(password)
+    user.staged_display_name = display_name  # validated with the row; staged below
     user.full_clean(exclude=["password"])
     user.save()
     if display_name:
-        _screen_profile(user)
+        _stage_profile(user, {"display_name": display_name})
     return user
 
 
 def profile_update(
     *, user: User, display_name: str, bio: str, avatar: ContentFile | None = None, remove_avatar: bool = False
 ) -> User:
-    """Save profile fields; `avatar` comes from `avatar_process`. Changed text is screened."""
-    text_changed = display_name != user.display_name or bio != user.bio
-    old_avatar = user.avatar.name if user.avatar else ""
-    new_avatar = avatar
+    """Stage the profile edit (`avatar` comes from `avatar_process`, which already checked the
+    picture): the approved name, bio and avatar stay what others see until moderation decides on
+    the new version (tiktok.staging); its owner sees the new one, marked under review."""
+    changes: dict = {"display_name": display_name, "bio": bio}
+    earlier_staged = user.staged_avatar.name if user.staged_avatar else ""
     with transaction.atomic():
-        user.display_name = display_name
-        user.bio = bio
-        if new_avatar is not None:
-            user.avatar.save(new_avatar.name, new_avatar, save=False)
+        if avatar is not None:
+            user.staged_avatar.save(avatar.name, avatar, save=False)
+            changes["avatar"] = user.staged_avatar.name
         elif remove_avatar:
-            user.avatar = ""
-        user.save()
-        if text_changed:
-            _screen_profile(user)
-    if old_avatar and (new_avatar is not None or remove_avatar):
-        transaction.on_commit(lambda: user.avatar.storage.delete(old_avatar))
+            changes["avatar"] = ""
+        _stage_profile(user, changes)
+    live = user.avatar.name if user.avatar else ""
+    now_staged = user.staged_avatar.name if user.staged_avatar else ""
+    if earlier_staged and earlier_staged not in (live, now_staged):
+        _delete_avatar_on_commit(user, earlier_staged)  # an earlier proposal, replaced or withdrawn
     return user
 
 
-def _screen_profile(user: User) -> None:
-    # Held until the content gate decides: a gate that fails leaves the new text unseen by others.
-    profile_apply_moderation(user=user, state=User.ProfileState.HELD)
-    gate.profile_changed(user=user)
+def _stage_profile(user: User, changes: dict) -> None:
+    # A changed version waits for the content gate; a gate that fails leaves it waiting (the
+    # approved version stays), and the owner still sees it under review.
+    if staging.stage(user, changes):
+        gate.profile_changed(user=user)
+
+
+def profile_staged_apply(*, user: User, approved: bool) -> dict:
+    """Moderation's decision on the staged profile version: approved, it replaces the live one
+    (and a profile a moderator had rejected is shown again); rejected, it is discarded. Returns
+    the replaced or discarded version. The only writer of the live profile fields after sign-up."""
+    with transaction.atomic():
+        if approved:
+            old = staging.promote(user)
+            if old and user.profile_state == User.ProfileState.REJECTED:
+                profile_apply_moderation(user=user, state=User.ProfileState.PUBLISHED)
+            elif old:
+                profile_shown_changed.send(sender=User, user=user)
+            gone = old.get("avatar", "")
+        else:
+            old = staging.discard(user)
+            gone = old.get("avatar", "")
+    if gone and gone != (user.avatar.name if user.avatar else ""):
+        _delete_avatar_on_commit(user, gone)
+    return old
+
+
+def _delete_avatar_on_commit(user: User, name: str) -> None:
+    storage = user.avatar.storage
+    transaction.on_commit(lambda: storage.delete(name))
 
 
 def profile_apply_moderation(*, user: User, state: str) -> User:
-    """Set whether others see the profile's display name, bio and avatar (the only writer of
-    `User.profile_state`); moderation calls this with its decision."""
+    """Set whether others see the profile's live display name, bio and avatar (the only writer of
+    `User.profile_state`): moderation calls this when reports hide a profile or a moderator
+    rejects or restores it."""
     if state not in User.ProfileState.values:
         raise ValueError(f"unknown profile state {state!r}")
     if user.profile_state != state:

@@ -11,9 +11,10 @@ from django.urls import reverse
 
 from accounts import services as account_services
 from accounts.models import User
-from moderation import reports, sanctions
+from moderation import reports, sanctions, staged
 from moderation.models import CATEGORIES, ModerationDecision
 from moderation.services import STATE_FOR_OUTCOME, decision_record, decisions_for
+from tiktok import staging
 from tiktok.errors import Refused
 from videos import commenting as video_commenting
 from videos import services as video_services
@@ -160,6 +161,40 @@ def profile_decide(*, user: User, outcome: str, actor, note: str = "") -> Modera
             account_services.notification_send(
                 recipient=user, kind="moderation", text=text, url=user.get_absolute_url()
             )
+    return decision
+
+
+# --- Staged edits (profiles, published videos' text) -------------------------------------------
+
+
+def staged_decide(*, item, outcome: str, actor, note: str = "") -> ModerationDecision:
+    """A person decides a staged edit of a profile or of a published video's title and
+    description (tiktok.staging): approved, it replaces the live version; rejected, it is
+    discarded and the owner told. The live version stays up either way, and no strike is given:
+    what others saw was never the problem."""
+    if outcome not in (Outcome.APPROVED, Outcome.REJECTED):
+        raise Refused("An edit is either approved or rejected.")
+    if not staging.has_staged(item):
+        raise Refused("No edit is waiting: it was decided or withdrawn already.", status=409)
+    note = (note or "").strip()
+    approved = outcome == Outcome.APPROVED
+    with transaction.atomic():
+        decision = decision_record(
+            item=item,
+            source=ModerationDecision.Source.HUMAN,
+            outcome=outcome,
+            actor=actor,
+            reason=note or ("Edit approved." if approved else "Edit rejected."),
+            action=staged.ACTION,
+            text_snapshot=staged.staged_text(item),
+            subject_user=staged.owner(item),
+        )
+        staged.staged_apply(item=item, approved=approved)
+        if approved:
+            text, url = "A moderator approved your edit; everyone sees it now.", item.get_absolute_url()
+        else:
+            text, url = staged.rejection_notice(item, note)
+        account_services.notification_send(recipient=staged.owner(item), kind="moderation", text=text, url=url)
     return decision
 
 

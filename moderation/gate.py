@@ -1,8 +1,9 @@
 """The content gate that `videos` and `accounts` hand new content to (settings.CONTENT_GATE; see
 tiktok/gate.py). Text is decided at once, in the request; a video's moderation is its own job."""
 
-from moderation import avatars, services, video_jobs, video_pipeline
+from moderation import avatars, services, staged, video_jobs, video_pipeline
 from moderation.models import ModerationDecision
+from tiktok import staging
 from videos.models import Video
 
 
@@ -19,8 +20,13 @@ class ModerationGate:
         video_jobs.video_moderation_enqueue(video=video)
 
     def video_text_changed(self, *, video) -> None:
-        """After an edit only the text stage runs again, when an earlier full run left the other
-        stages' results; otherwise (never screened) the full job is queued."""
+        """A published video's new title and description are staged: only they are decided, and
+        the video stays up meanwhile. After an edit of a video not yet published only the text
+        stage runs again, when an earlier full run left the other stages' results; otherwise
+        (never screened) the full job is queued."""
+        if staging.has_staged(video):
+            staged.staged_screen(item=video)
+            return
         previous = (
             services.decisions_for(item=video).filter(source=ModerationDecision.Source.AUTO, action="screen").first()
             if video.moderation != Video.Moderation.PENDING
@@ -42,7 +48,7 @@ class ModerationGate:
             video_jobs.video_moderation_enqueue(video=video)
 
     def profile_changed(self, *, user) -> None:
-        services.profile_screen(user=user)
+        staged.staged_screen(item=user)
 
     def avatar_check(self, *, data: bytes) -> None:
         avatars.avatar_check(data=data)

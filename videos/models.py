@@ -67,6 +67,12 @@ class Video(models.Model):
     hashtags = models.ManyToManyField(Hashtag, blank=True, related_name="videos")
     visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC)
     allow_comments = models.BooleanField(default=True)
+    # A creator's edit of a published video's title and description waits here until moderation
+    # decides (tiktok.staging); the live columns keep the approved text, so the video stays up.
+    STAGED_FIELDS = ("title", "description")
+    staged_title = models.CharField(max_length=150, blank=True)
+    staged_description = models.TextField(max_length=2200, blank=True)
+    staged_at = models.DateTimeField(null=True, blank=True)
 
     processing = models.CharField(max_length=12, choices=Processing.choices, default=Processing.RECEIVED)
     processing_error = models.CharField(max_length=500, blank=True)

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from tiktok import gate, media_store
+from tiktok import gate, media_store, staging
 from videos import ffmpeg, search_index
 from videos.commenting import comment_count_refresh
 from videos.models import Category, Comment, Encoding, Video

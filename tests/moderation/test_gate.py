@@ -72,8 +72,9 @@ def test_an_edited_profile_stays_unseen(failing_gate):
     user = make_user("dancer")
     account_services.profile_update(user=user, display_name="Dancing Queen", bio="I dance")
     user.refresh_from_db()
-    assert user.profile_state == User.ProfileState.HELD
     assert user.name == "dancer"  # others see the username, not the unchecked display name
+    assert user.bio == ""
+    assert (user.staged_display_name, user.staged_bio) == ("Dancing Queen", "I dance")  # waiting
 
 
 def test_an_avatar_is_refused(failing_gate):
