@@ -4,7 +4,7 @@ the account for good.
 Each app says what it holds about a person through `accounts.registry` (from its
 AppConfig.ready()); this module only walks the registry, so accounts imports no other app. The
 zip holds one JSON file per kind of data and a media/ folder (avatar, videos). It is built by a
-job (`accounts.tasks.build_data_export`) into MEDIA_ROOT/exports/, downloaded by its owner only,
+job (`accounts.tasks.build_data_export`) into the media store's exports/, downloaded by its owner only,
 at most once per DATA_EXPORT_INTERVAL_HOURS, and removed after DATA_EXPORT_KEEP_DAYS.
 
 Deletion runs every app's erase part and deletes the user row (every foreign key to it
@@ -13,7 +13,6 @@ cascades) in one transaction, then removes the files once it commits. See docs/s
 
 import json
 import logging
-import os
 import shutil
 import zipfile
 from datetime import datetime, timedelta
@@ -28,12 +27,12 @@ from django_otp import devices_for_user
 
 from accounts.models import Block, DataExport, Follow, Notification, User
 from accounts.registry import admin_log_erase, registered
-from tiktok import jobs
+from tiktok import jobs, media_store
 from tiktok.errors import Refused
 
 logger = logging.getLogger(__name__)
 
-EXPORT_DIR = "exports"  # under MEDIA_ROOT
+EXPORT_DIR = "exports"  # in the media store
 BUILD_TASK = "accounts.tasks.build_data_export"
 Status = DataExport.Status
 
@@ -82,11 +81,10 @@ def export(user: User) -> dict:
     }
 
 
-def export_media(user: User) -> list[tuple[Path, str]]:
+def export_media(user: User) -> list[tuple[Path | str, str]]:
     if not user.avatar:
         return []
-    path = Path(settings.MEDIA_ROOT) / user.avatar.name
-    return [(path, f"media/avatar{path.suffix}")] if path.is_file() else []
+    return [(user.avatar.name, f"media/avatar{Path(user.avatar.name).suffix}")]
 
 
 def erase(user: User) -> None:
@@ -94,14 +92,13 @@ def erase(user: User) -> None:
     admin_log_erase(User, [user.pk])
 
 
-def media(user: User) -> list[Path]:
-    root = Path(settings.MEDIA_ROOT)
-    paths = [
-        root / name for name in DataExport.objects.filter(user=user).exclude(file="").values_list("file", flat=True)
-    ]
+def media(user: User) -> list[Path | str]:
+    names: list[Path | str] = list(DataExport.objects.filter(user=user).exclude(file="").values_list("file", flat=True))
     if user.avatar:
-        paths.append(root / user.avatar.name)
-    return paths
+        names.append(user.avatar.name)
+    if user.staged_avatar:  # an avatar edit still waiting for moderation
+        names.append(user.staged_avatar.name)
+    return names
 
 
 # ---------------------------------------------------------------------------------------------
@@ -112,7 +109,7 @@ def user_export_write(*, user: User, target: Path) -> int:
     """Write the zip of everything the registered apps hold about `user` to `target`; returns
     its size in bytes. Videos are stored uncompressed (they are compressed already)."""
     data: dict[str, object] = {}
-    media: list[tuple[Path, str]] = []
+    media: list[tuple[Path | str, str]] = []
     for part in registered():
         for name, payload in (part.export(user) if part.export else {}).items():
             if "/" in name or not name.endswith(".json"):
@@ -127,9 +124,15 @@ def user_export_write(*, user: User, target: Path) -> int:
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, payload in data.items():
             archive.writestr(name, json.dumps(payload, cls=DjangoJSONEncoder, indent=2, ensure_ascii=False))
-        for path, arcname in media:
-            if path.is_file():
-                archive.write(path, arcname, compress_type=zipfile.ZIP_STORED)
+        for source, arcname in media:
+            # Stored files come one at a time through a private folder (a download from a bucket).
+            with media_store.work_dir() as folder:
+                try:
+                    path = source if isinstance(source, Path) else media_store.fetch(source, folder)
+                except FileNotFoundError:
+                    continue
+                if path.is_file():
+                    archive.write(path, arcname, compress_type=zipfile.ZIP_STORED)
     return target.stat().st_size
 
 
@@ -190,15 +193,13 @@ def data_export_build(*, export_id: int) -> DataExport | None:
     export = DataExport.objects.select_related("user").filter(pk=export_id).first()
     if export is None or export.status != Status.PREPARING:
         return export
-    folder = Path(settings.MEDIA_ROOT) / EXPORT_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    final = folder / f"{export.token}.zip"
-    partial = folder / f".{export.token}.zip.part"
+    final = f"{EXPORT_DIR}/{export.token}.zip"
     try:
-        size = user_export_write(user=export.user, target=partial)
-        os.replace(partial, final)
+        with media_store.work_dir() as folder:
+            partial = folder / f"{export.token}.zip"
+            size = user_export_write(user=export.user, target=partial)
+            media_store.put_file(partial, final)
     except Exception as exc:  # whatever broke, the person sees "failed" and no file stays
-        partial.unlink(missing_ok=True)
         logger.exception("data export %s failed", export.pk)
         DataExport.objects.filter(pk=export.pk, status=Status.PREPARING).update(
             status=Status.FAILED, error=f"{type(exc).__name__}"[:300], finished_at=timezone.now()
@@ -207,28 +208,27 @@ def data_export_build(*, export_id: int) -> DataExport | None:
         return export
     done = DataExport.objects.filter(pk=export.pk, status=Status.PREPARING).update(
         status=Status.READY,
-        file=final.relative_to(Path(settings.MEDIA_ROOT)).as_posix(),
+        file=final,
         size_bytes=size,
         finished_at=timezone.now(),
     )
     if not done:  # the account was deleted (or the export expired) while the zip was written
-        final.unlink(missing_ok=True)
+        media_store.delete(final)
         return None
     export.refresh_from_db()
     logger.info("data export %s ready: %d bytes", export.pk, size)
     return export
 
 
-def data_export_file(*, user: User, token) -> Path | None:
-    """The zip of the person's own ready export named by `token`; None for anyone else's, an
-    unknown token, or an export not ready (or expired)."""
+def data_export_file(*, user: User, token) -> str | None:
+    """The stored name of the zip of the person's own ready export named by `token`; None for
+    anyone else's, an unknown token, or an export not ready (or expired)."""
     if not user.is_authenticated:
         return None
     export = DataExport.objects.filter(user=user, token=token, status=Status.READY).exclude(file="").first()
     if export is None:
         return None
-    path = Path(settings.MEDIA_ROOT) / export.file
-    return path if path.is_file() else None
+    return export.file if media_store.exists(export.file) else None
 
 
 def data_exports_expire(*, now: datetime | None = None) -> int:
@@ -236,15 +236,12 @@ def data_exports_expire(*, now: datetime | None = None) -> int:
     the rate limit, and go once older than both limits); mark lost preparing ones failed; and
     remove leftover partial files. Returns how many files were removed."""
     now = now or timezone.now()
-    root = Path(settings.MEDIA_ROOT)
     keep_until = now - timedelta(days=settings.DATA_EXPORT_KEEP_DAYS)
     removed = 0
     for export in DataExport.objects.filter(created_at__lt=keep_until).exclude(status=Status.EXPIRED):
-        if export.file:
-            path = root / export.file
-            if path.is_file():
-                path.unlink()
-                removed += 1
+        if export.file and media_store.exists(export.file):
+            media_store.delete(export.file)
+            removed += 1
         DataExport.objects.filter(pk=export.pk).update(status=Status.EXPIRED, file="")
     DataExport.objects.filter(status=Status.PREPARING, created_at__lt=_stale_before()).update(
         status=Status.FAILED, error="lost while preparing", finished_at=now
@@ -253,15 +250,12 @@ def data_exports_expire(*, now: datetime | None = None) -> int:
         timedelta(days=settings.DATA_EXPORT_KEEP_DAYS), timedelta(hours=settings.DATA_EXPORT_INTERVAL_HOURS)
     )
     DataExport.objects.filter(created_at__lt=forget_before, status__in=[Status.EXPIRED, Status.FAILED]).delete()
-    folder = root / EXPORT_DIR
-    if folder.is_dir():
-        known = set(DataExport.objects.exclude(file="").values_list("file", flat=True))
-        day_ago = now.timestamp() - 86400
-        for path in folder.iterdir():
-            relative = path.relative_to(root).as_posix()
-            if relative not in known and path.is_file() and path.stat().st_mtime < day_ago:
-                path.unlink()
-                removed += 1
+    known = set(DataExport.objects.exclude(file="").values_list("file", flat=True))
+    day_ago = now - timedelta(days=1)
+    for item in media_store.listing(EXPORT_DIR):
+        if item.name not in known and item.modified < day_ago:
+            media_store.delete(item.name)
+            removed += 1
     if removed:
         logger.info("removed %d expired data export files", removed)
     return removed
@@ -285,7 +279,12 @@ def user_delete(*, user: User) -> None:
 
     def _remove_files():
         for path in paths:
-            if path.is_dir():
+            if isinstance(path, str):
+                try:
+                    media_store.delete_prefix(path) if path.endswith("/") else media_store.delete(path)
+                except media_store.StoreError as exc:  # no row refers to it: cleanup_media removes it later
+                    logger.warning("a deleted account's %s stays in the store for now: %s", path, exc)
+            elif path.is_dir():
                 shutil.rmtree(path, ignore_errors=True)
             elif path.exists():
                 path.unlink(missing_ok=True)

@@ -6,10 +6,14 @@ from its AppConfig.ready(), how to export its part and how to erase it:
     register_personal_data(
         "videos",
         export=lambda user: {"comments.json": [...]},   # one JSON file per kind, in the zip
-        export_media=lambda user: [(path, "media/videos/abc.mp4")],  # files copied into the zip
+        export_media=lambda user: [("videos/abc/720p.mp4", "media/videos/abc.mp4")],  # copied into the zip
         erase=lambda user: ...,   # inside the deletion transaction, before the user row goes
-        media=lambda user: [path, ...],  # files and folders removed once the deletion commits
+        media=lambda user: ["videos/abc/", ...],  # files and folders removed once the deletion commits
     )
+
+A file is named by its media-store name (`videos/abc/720p.mp4`, a folder `videos/abc/`), wherever
+the store keeps it (MEDIA_ROOT or a bucket, see tiktok/media_store.py), or by a local Path for a
+file that only ever lives on this machine's disk.
 
 `accounts.privacy` only walks this registry, in the order the apps registered (INSTALLED_APPS)."""
 
@@ -30,9 +34,9 @@ ERASED = "[erased]"
 class PersonalData:
     name: str
     export: Callable[[Any], dict[str, Any]] | None = None
-    export_media: Callable[[Any], list[tuple[Path, str]]] | None = None
+    export_media: Callable[[Any], list[tuple[Path | str, str]]] | None = None
     erase: Callable[[Any], None] | None = None
-    media: Callable[[Any], list[Path]] | None = None
+    media: Callable[[Any], list[Path | str]] | None = None
 
 
 _registry: dict[str, PersonalData] = {}
@@ -42,9 +46,9 @@ def register_personal_data(
     name: str,
     *,
     export: Callable[[Any], dict[str, Any]] | None = None,
-    export_media: Callable[[Any], list[tuple[Path, str]]] | None = None,
+    export_media: Callable[[Any], list[tuple[Path | str, str]]] | None = None,
     erase: Callable[[Any], None] | None = None,
-    media: Callable[[Any], list[Path]] | None = None,
+    media: Callable[[Any], list[Path | str]] | None = None,
 ) -> PersonalData:
     """Register (or, under the same name, replace) one app's part of a person's data."""
     if not name:

@@ -1,5 +1,7 @@
 """Sign-up, profile editing and the notification inbox; Django's auth views do the rest."""
 
+from pathlib import Path
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
@@ -15,7 +17,7 @@ from accounts.forms import LoginForm, ProfileForm, SignUpForm
 from accounts.services import profile_update
 from accounts.signals import signed_in
 from accounts.signups import LINK_GONE, SignupRefused, signup_complete, signup_pending, signup_request
-from tiktok import ratelimit
+from tiktok import media_store, ratelimit
 from tiktok.errors import Refused
 
 
@@ -149,16 +151,20 @@ def data_export(request):
 @require_safe
 def data_export_download(request, token):
     """The zip of one of the person's own exports; anyone else's token answers 404."""
-    path = privacy.data_export_file(user=request.user, token=token)
-    if path is None:
+    name = privacy.data_export_file(user=request.user, token=token)
+    if name is None:
         raise Http404
     filename = f"clip-{request.user.username}-data.zip"
-    if settings.MEDIA_X_ACCEL_PREFIX:
-        relative = path.relative_to(settings.MEDIA_ROOT).as_posix()
+    if media_store.is_remote():
+        url = media_store.url_for(name, expires=settings.MEDIA_URL_EXPIRES_SECONDS, download_as=filename)
+        response = HttpResponseRedirect(url)
+    elif settings.MEDIA_X_ACCEL_PREFIX:
+        relative = name
         response = HttpResponse(content_type="application/zip")
         response["X-Accel-Redirect"] = settings.MEDIA_X_ACCEL_PREFIX.rstrip("/") + "/" + relative
         response["Content-Disposition"] = content_disposition_header(True, filename)
     else:
+        path = Path(settings.MEDIA_ROOT) / name
         response = FileResponse(path.open("rb"), as_attachment=True, filename=filename, content_type="application/zip")
     response["Cache-Control"] = "private, no-store"
     return response

@@ -12,9 +12,6 @@ content). Notes of other people's reports about the person's content are erased 
 texts never enter a training set (the trainer skips tombstones). Decisions the person made as a
 moderator about others' content stay, without naming them."""
 
-from pathlib import Path
-
-from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 
@@ -123,7 +120,9 @@ def erase(user) -> None:
     Report.objects.filter(about).exclude(note="").exclude(reporter=user).update(note=ERASED)
 
 
-def media(user) -> list[Path]:
-    """The evidence frames kept for moderators."""
-    root = Path(settings.MEDIA_ROOT) / "moderation"
-    return [root / public_id for public_id in Video.objects.filter(creator=user).values_list("public_id", flat=True)]
+def media(user) -> list[str]:
+    """The evidence frames kept for moderators (stored names of folders)."""
+    return [
+        f"moderation/{public_id}/"
+        for public_id in Video.objects.filter(creator=user).values_list("public_id", flat=True)
+    ]

@@ -12,6 +12,7 @@ from playwright.sync_api import sync_playwright
 
 from recommendations.services import settings_memo
 from tests import factories
+from tests.s3_server import CREDENTIALS, S3Server, use_bucket
 from videos.selectors import category_memo
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
@@ -69,14 +70,35 @@ def fresh_shared_cache(settings):
         cache.clear()
 
 
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """moto's S3-compatible server on a free port, for the whole session (started on first use)."""
+    for name, value in CREDENTIALS.items():
+        os.environ.setdefault(name, value)
+    server = S3Server(tmp_path_factory.mktemp("s3") / "moto.log")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_media(settings, s3_server):
+    """This test's media in a bucket of its own on the local S3 server, whatever MEDIA_STORAGE says."""
+    bucket = s3_server.create_bucket()
+    use_bucket(settings, endpoint=s3_server.endpoint, bucket=bucket)
+    return s3_server, bucket
+
+
 @pytest.fixture(autouse=True)
-def isolated_storage(settings, tmp_path):
+def isolated_storage(settings, tmp_path, request):
     # A fast hasher: tests create hundreds of accounts; PBKDF2's cost protects nothing here.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.MODEL_ROOT = tmp_path / "models"
     settings.UPLOAD_TMP_ROOT = tmp_path / "uploads"
     settings.ORIGINALS_ROOT = tmp_path / "originals"
+    settings.MEDIA_WORK_ROOT = tmp_path / "work"
+    if settings.MEDIA_STORAGE == "s3":  # CI's third run (MEDIA_STORAGE=s3): a bucket per test
+        request.getfixturevalue("s3_media")
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

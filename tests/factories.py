@@ -8,13 +8,13 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
 from accounts.models import User
 from moderation.models import ModerationDecision
 from moderation.services import decision_record
+from tiktok import media_store
 from videos.models import Category, Encoding, Hashtag, Video
 from videos.search_index import video_tokens_refresh
 
@@ -88,11 +88,12 @@ def ready_video(
     )
     folder = f"videos/{video.public_id}"
     if media:
-        target = Path(settings.MEDIA_ROOT) / folder
-        target.mkdir(parents=True, exist_ok=True)
         source = _clip_dir()
-        for name in ("720p.mp4", "360p.mp4", "preview.mp4", "poster.jpg"):
-            shutil.copyfile(source / ("720p.mp4" if name == "360p.mp4" else name), target / name)
+        # Through the media store, so the video is the same on local disk and in a bucket.
+        with media_store.work_dir() as work:
+            for name in ("720p.mp4", "360p.mp4", "preview.mp4", "poster.jpg"):
+                shutil.copyfile(source / ("720p.mp4" if name == "360p.mp4" else name), work / name)
+                media_store.put_file(work / name, f"{folder}/{name}")
         video.poster = f"{folder}/poster.jpg"
         video.preview = f"{folder}/preview.mp4"
         video.save(update_fields=["poster", "preview"])
@@ -105,7 +106,7 @@ def ready_video(
                 path=f"{folder}/{rendition}.mp4",
                 width=320,
                 height=568,
-                size_bytes=(target / f"{rendition}.mp4").stat().st_size,
+                size_bytes=(source / "720p.mp4").stat().st_size,
             )
     for name in categories:
         slug = name.lower().replace(" ", "-")

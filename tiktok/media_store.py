@@ -241,7 +241,7 @@ def listing(prefix: str) -> Iterator[Stored]:
                 yield Stored(item["Key"], item["Size"], item["LastModified"])
 
 
-def url_for(name: str, *, expires: int) -> str | None:
+def url_for(name: str, *, expires: int, download_as: str = "") -> str | None:
     """A presigned GET URL valid `expires` seconds, for a bucket; None on local disk, where the
     media views stream the file themselves. Call it only after the permission check: the URL
     itself is the permission. Browsers may cache the response for the URL's lifetime, privately."""
@@ -252,6 +252,9 @@ def url_for(name: str, *, expires: int) -> str | None:
         "Key": _check_name(name),
         "ResponseCacheControl": f"private, max-age={expires}",
     }
+    if download_as:
+        params["ResponseContentDisposition"] = f'attachment; filename="{download_as}"'
+
     with _remote("sign a URL for", name):
         return _client().generate_presigned_url("get_object", Params=params, ExpiresIn=expires)
 

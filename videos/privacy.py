@@ -80,15 +80,13 @@ def export(user) -> dict:
     }
 
 
-def export_media(user) -> list[tuple[Path, str]]:
-    """Each video's best rendition, as media/videos/<id>.mp4."""
-    media = Path(settings.MEDIA_ROOT)
-    files = []
-    for public_id in _own_videos(user).values_list("public_id", flat=True):
-        rendition = media / "videos" / public_id / "720p.mp4"
-        if rendition.is_file():
-            files.append((rendition, f"media/videos/{public_id}.mp4"))
-    return files
+def export_media(user) -> list[tuple[Path | str, str]]:
+    """Each video's best rendition, as media/videos/<id>.mp4 (a stored name: fetched from the
+    media store, wherever it keeps it, when the zip is written)."""
+    return [
+        (f"videos/{public_id}/720p.mp4", f"media/videos/{public_id}.mp4")
+        for public_id in _own_videos(user).values_list("public_id", flat=True)
+    ]
 
 
 def erase(user) -> None:
@@ -97,12 +95,13 @@ def erase(user) -> None:
     admin_log_erase(Comment, Comment.objects.filter(author=user).values_list("pk", flat=True))
 
 
-def media(user) -> list[Path]:
+def media(user) -> list[Path | str]:
     """Renditions, posters and previews, kept originals and uploads still in flight."""
-    root = Path(settings.MEDIA_ROOT)
-    paths: list[Path] = []
+    paths: list[Path | str] = []
     for public_id, source in Video.objects.filter(creator=user).values_list("public_id", "source_path"):
-        paths.append(root / "videos" / public_id)
+        paths.append(f"videos/{public_id}/")
+        if source and not Path(source).is_absolute():  # in the store: incoming/ or originals/
+            paths.append(source)
         if settings.ORIGINALS_ROOT:
             paths += list(Path(settings.ORIGINALS_ROOT).glob(f"{public_id}*"))
         if source:

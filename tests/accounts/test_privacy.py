@@ -21,7 +21,7 @@ from moderation.models import ModerationDecision, Report
 from moderation.services import decision_record
 from recommendations.models import ViewerProfile
 from tests.factories import ready_video
-from tiktok import jobs
+from tiktok import jobs, media_store
 from videos.models import Category, Comment, EngagementEvent, Favourite, Like, NotInterested, VideoView
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -209,7 +209,8 @@ def test_a_part_that_breaks_the_export_rules_fails_the_export_and_leaves_no_file
         export.refresh_from_db()
         assert export.status == DataExport.Status.FAILED
         assert export.error == ImproperlyConfigured.__name__
-        assert list((Path(settings.MEDIA_ROOT) / "exports").iterdir()) == []
+        assert list(media_store.listing("exports")) == []
+        assert not any(Path(settings.MEDIA_WORK_ROOT).rglob("*.zip"))
         assert not (Path(settings.MEDIA_ROOT).parent / "outside.json").exists()
     finally:
         unregister_personal_data("bad")
