@@ -30,6 +30,7 @@ from videos.selectors import category_pairs, listable_videos
 log = logging.getLogger(__name__)
 KIND_CODES = ["watch", "replay", "like", "unlike", "comment", "share", "favourite", "follow", "skip", "not_interested"]
 TEXT_NEIGHBOUR_VIDEOS = 20_000  # newest videos given content (TF-IDF) neighbour lists
+EVENT_ID_RANGE = 500_000  # events read per query in nightly training (bounds the driver's buffer)
 WORD = re.compile(r"[^\W_]{3,}", re.UNICODE)
 VTT_NOISE = re.compile(r"^(WEBVTT.*|\d+|[\d:.]+ --> [\d:.]+.*)$")
 
@@ -272,6 +273,25 @@ def _fetch_arrays(sql: str, params, dtypes, chunk: int = 500_000) -> list[np.nda
     return [np.concatenate(c) if c else np.zeros(0, dtype=d) for c, d in zip(cols, dtypes, strict=True)]
 
 
+def _fetch_in_id_ranges(table: str, select_sql: str, where_sql: str, params, dtypes):
+    """`_fetch_arrays` over consecutive primary-key ranges of `table`, one query per range.
+    MySQL's client library holds a whole result in memory before the first row is read, so one
+    query over ten million events would peak at gigabytes; a range of EVENT_ID_RANGE ids keeps it
+    to one range's rows. On SQLite a rowid range is read in table order."""
+    step = EVENT_ID_RANGE
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT MIN(id), MAX(id) FROM {table}")
+        low, high = cursor.fetchone()
+    if low is None:
+        return [np.zeros(0, dtype=d) for d in dtypes]
+    force = " FORCE INDEX (PRIMARY)" if connection.vendor == "mysql" else ""
+    parts = []
+    for start in range(int(low) - 1, int(high), step):
+        sql = f"SELECT {select_sql} FROM {table}{force} WHERE id > %s AND id <= %s AND {where_sql}"
+        parts.append(_fetch_arrays(sql, [start, start + step, *params], dtypes))
+    return [np.concatenate(cols) for cols in zip(*parts, strict=True)]
+
+
 def load_training_data(*, now, params: dict, horizon_days: float | None):
     """Catalogue (listable video ids), categories and decayed event weights, read with plain
     cursors into numpy arrays: the ORM's per-row objects would dominate at millions of rows."""
@@ -298,12 +318,13 @@ def load_training_data(*, now, params: dict, horizon_days: float | None):
     # Events older than the horizon weigh almost nothing after decay; skipping them bounds the read.
     horizon = now - timedelta(days=horizon_days) if horizon_days else datetime(1970, 1, 1, tzinfo=UTC)
     # SQLite would walk the created_at index and fetch each row by id (random reads over the
-    # whole table); "+column" keeps it to one sequential scan.
+    # whole table); "+column" keeps it to the primary-key range.
     scan = "+" if connection.vendor == "sqlite" else ""
     kinds_in = ", ".join(["%s"] * len(KIND_CODES))
-    users, videos, kinds, completion, times = _fetch_arrays(
-        f"SELECT user_id, video_id, CASE kind {case} END, completion, {_epoch_sql('created_at')} FROM {table} "
-        f"WHERE {scan}user_id IS NOT NULL AND {scan}created_at >= %s AND kind IN ({kinds_in})",
+    users, videos, kinds, completion, times = _fetch_in_id_ranges(
+        table,
+        f"user_id, video_id, CASE kind {case} END, completion, {_epoch_sql('created_at')}",
+        f"{scan}user_id IS NOT NULL AND {scan}created_at >= %s AND {scan}kind IN ({kinds_in})",
         [horizon, *KIND_CODES],
         [np.int64, np.int64, np.int8, np.float32, np.float64],
     )
