@@ -19,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tiktok import ratelimit
-from videos import services, transcoding, uploads
+from videos import services, status_stage, uploads
 from videos.forms import VideoDetailsForm, VideoEditForm
 from videos.models import Video
 from videos.selectors import staff_may_view_hidden
@@ -196,7 +196,7 @@ def status(request, public_id):
     context = {
         "video": video,
         "final": _is_final(video),
-        "percent": transcoding.video_progress(video=video),
+        "stage": status_stage.video_stage(video=video),
         "poll_url": reverse("videos:status", args=[video.public_id]),
     }
     if request.htmx:
