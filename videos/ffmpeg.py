@@ -35,6 +35,11 @@ LOG_TAIL_CHARS = 4000
 RENDITION_SHORT_SIDE = {"720p": 720, "360p": 360}
 RENDITION_AUDIO_BITRATE = {"720p": "128k", "360p": "96k"}
 RENDITION_CRF = {"720p": "23", "360p": "26"}
+RENDITION_MAXRATE = {"720p": "4M", "360p": "1200k"}
+# x264's speed/size trade-off for every rendition; threads come from FFMPEG_THREADS (0: ffmpeg
+# decides). transcode_command is the one place these are applied, for the pipeline and for
+# bench_publish's bare reference run alike.
+RENDITION_PRESET = "veryfast"
 PREVIEW_SHORT_SIDE = 180
 PREVIEW_SECONDS = 3
 
@@ -310,21 +315,33 @@ def _base(threads: int) -> list[str]:
     return argv + (["-threads", str(threads)] if threads else [])
 
 
-def transcode_command(
-    *, source: Path, output: Path, rendition: str, info: Probe, preset: str = "veryfast", threads: int = 0
-) -> list[str]:
-    """H.264 high/yuv420p + AAC in MP4 with the moov atom first. ffmpeg applies the rotation
+def transcode_command(*, source: Path, outputs: dict[str, Path], info: Probe, threads: int | None = None) -> list[str]:
+    """One ffmpeg process that decodes the source once and writes every rendition in `outputs`
+    (rendition -> path): the decoded picture is split, each branch scaled and encoded on its own.
+    H.264 high/yuv420p + AAC in MP4 with the moov atom first. ffmpeg applies the rotation
     metadata itself (autorotate), so the scale works on displayed sizes and portrait stays portrait."""
-    width, height = scaled_size(info.width, info.height, RENDITION_SHORT_SIDE[rendition])
+    if not outputs:
+        raise ValueError("no rendition to write")
+    threads = settings.FFMPEG_THREADS if threads is None else threads
     argv = _base(threads) + ["-progress", "pipe:1", "-stats_period", "0.5", *input_args(source, info.demuxer)]
-    argv += ["-map", "0:v:0", "-vf", f"scale={width}:{height}:flags=bicubic,setsar=1,format=yuv420p"]
-    argv += ["-c:v", "libx264", "-preset", preset, "-crf", RENDITION_CRF[rendition], "-profile:v", "high"]
-    argv += ["-pix_fmt", "yuv420p", "-maxrate", "4M" if rendition == "720p" else "1200k", "-bufsize", "8M"]
-    if info.has_audio:
-        argv += ["-map", "0:a:0", "-c:a", "aac", "-b:a", RENDITION_AUDIO_BITRATE[rendition], "-ac", "2"]
-    else:
-        argv += ["-an"]
-    argv += ["-sn", "-dn", "-map_metadata", "-1", "-movflags", "+faststart", "-f", "mp4", str(output)]
+    names = list(outputs)
+    branches = [f"[v{i}]" for i in range(len(names))]
+    graph = f"[0:v:0]split={len(names)}{''.join(branches)}" if len(names) > 1 else ""
+    for i, rendition in enumerate(names):
+        width, height = scaled_size(info.width, info.height, RENDITION_SHORT_SIDE[rendition])
+        into = branches[i] if len(names) > 1 else "[0:v:0]"
+        graph += f";{into}" if graph else into
+        graph += f"scale={width}:{height}:flags=bicubic,setsar=1,format=yuv420p[out{i}]"
+    argv += ["-filter_complex", graph]
+    for i, rendition in enumerate(names):
+        argv += ["-map", f"[out{i}]", "-c:v", "libx264", "-preset", RENDITION_PRESET, "-crf", RENDITION_CRF[rendition]]
+        argv += ["-profile:v", "high", "-pix_fmt", "yuv420p", "-maxrate", RENDITION_MAXRATE[rendition]]
+        argv += ["-bufsize", "8M"]
+        if info.has_audio:
+            argv += ["-map", "0:a:0", "-c:a", "aac", "-b:a", RENDITION_AUDIO_BITRATE[rendition], "-ac", "2"]
+        else:
+            argv += ["-an"]
+        argv += ["-sn", "-dn", "-map_metadata", "-1", "-movflags", "+faststart", "-f", "mp4", str(outputs[rendition])]
     return argv
 
 

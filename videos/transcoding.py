@@ -152,8 +152,7 @@ def video_transcode(*, video_id: int, schedule_retries: bool = True, screen: boo
         Video.objects.filter(pk=video.pk).exclude(
             processing__in=[Video.Processing.FAILED, Video.Processing.READY]
         ).update(processing=Video.Processing.TRANSCODING, processing_error="")
-        for encoding in due:
-            encoding_run(encoding=encoding, source=source, info=info, schedule_retries=schedule_retries)
+        encodings_run(encodings=due, source=source, info=info, schedule_retries=schedule_retries)
     video.refresh_from_db()
     _finish_if_complete(video, screen=screen)
     video.refresh_from_db()
@@ -161,9 +160,12 @@ def video_transcode(*, video_id: int, schedule_retries: bool = True, screen: boo
 
 
 def encoding_run(*, encoding: Encoding, source: Path, info: ffmpeg.Probe, schedule_retries: bool = True) -> bool:
-    """Claim one encoding (a conditional UPDATE, so it never runs twice at once) and run it.
-    Returns whether this worker ran it to completion."""
-    now = timezone.now()
+    """Claim and run one encoding; whether this worker ran it to completion."""
+    return encodings_run(encodings=[encoding], source=source, info=info, schedule_retries=schedule_retries) == 1
+
+
+def _claim(encoding: Encoding, now) -> EncodingAttempt | None:
+    """A conditional UPDATE, so an encoding never runs twice at once; its attempt row, or None."""
     claimed = Encoding.objects.filter(pk=encoding.pk, status=Encoding.Status.QUEUED).update(
         status=Encoding.Status.RUNNING,
         claimed_at=now,
@@ -174,71 +176,121 @@ def encoding_run(*, encoding: Encoding, source: Path, info: ffmpeg.Probe, schedu
         next_attempt_at=None,
     )
     if claimed != 1:
-        return False
+        return None
     encoding.refresh_from_db()
-    attempt = EncodingAttempt.objects.create(encoding=encoding, number=encoding.attempts, started_at=now)
-    video = encoding.video
+    return EncodingAttempt.objects.create(encoding=encoding, number=encoding.attempts, started_at=now)
+
+
+def encodings_run(*, encodings: list[Encoding], source: Path, info: ffmpeg.Probe, schedule_retries: bool = True) -> int:
+    """Claim the encodings this worker can and run them all in one ffmpeg process, which decodes
+    the source once (videos.ffmpeg.transcode_command). Each rendition keeps its own row, attempt
+    and outcome. Returns how many this worker ran to completion."""
+    now = timezone.now()
+    claimed = [(e, attempt) for e in encodings if (attempt := _claim(e, now)) is not None]
+    if not claimed:
+        return 0
+    video = claimed[0][0].video
     folder = work_folder(video)
-    final = folder / f"{encoding.rendition}.mp4"
     # Written in this machine's work folder, then stored whole: every stored .mp4 is complete.
-    partial = folder / f"{encoding.rendition}.mp4.part"
-    argv = ffmpeg.transcode_command(
-        source=source, output=partial, rendition=encoding.rendition, info=info, threads=settings.FFMPEG_THREADS
-    )
-    Encoding.objects.filter(pk=encoding.pk).update(command=_shell(argv))
+    partials = {e.rendition: folder / f"{e.rendition}.mp4.part" for e, _ in claimed}
+    argv = ffmpeg.transcode_command(source=source, outputs=partials, info=info)
+    ids = [e.pk for e, _ in claimed]
+    Encoding.objects.filter(pk__in=ids).update(command=_shell(argv))
 
     def on_progress(fraction: float) -> None:
-        Encoding.objects.filter(pk=encoding.pk, status=Encoding.Status.RUNNING).update(
+        Encoding.objects.filter(pk__in=ids, status=Encoding.Status.RUNNING).update(
             progress=round(fraction, 4), heartbeat_at=timezone.now()
         )
 
     started = time.monotonic()
+    log = folder / f".{'-'.join(partials)}.log"
     try:
         tail = ffmpeg.run_with_progress(
             argv,
             duration=info.duration,
             on_progress=on_progress,
-            stderr_path=folder / f".{encoding.rendition}.log",
+            stderr_path=log,
             timeout=max(600.0, info.duration * 30),
         )
-        # Checked before it takes the final name, so a failure never removes a file in use.
-        out = ffmpeg.probe(partial)
-        size = partial.stat().st_size
-        media_store.put_file(partial, media_relative(video, final.name), cache_control=RENDITION_CACHE)
-    except (ffmpeg.FfmpegError, ffmpeg.ProbeError, OSError) as exc:
-        unlink(partial)
-        _encoding_failed(
-            encoding=encoding,
-            attempt=attempt,
-            reason=str(exc),
-            log_tail=getattr(exc, "log_tail", ""),
-            runtime=time.monotonic() - started,
-            schedule_retries=schedule_retries,
-        )
-        return False
+    except (ffmpeg.FfmpegError, OSError) as exc:
+        for encoding, attempt in claimed:
+            unlink(partials[encoding.rendition])
+            _encoding_failed(
+                encoding=encoding,
+                attempt=attempt,
+                reason=str(exc),
+                log_tail=getattr(exc, "log_tail", ""),
+                runtime=time.monotonic() - started,
+                schedule_retries=False,
+            )
+        if schedule_retries:
+            _schedule_retry(ids)
+        return 0
     finally:
-        unlink(folder / f".{encoding.rendition}.log")
+        unlink(log)
+    runtime = time.monotonic() - started
     if Video.objects.filter(pk=video.pk, deleted_at__isnull=False).exists():
         # Deleted while this ran: the files go, as they would have with the rest.
         media_store.delete_prefix(media_prefix(video))
         work_folder_remove(video)
-        EncodingAttempt.objects.filter(pk=attempt.pk).update(finished_at=timezone.now(), outcome="abandoned")
-        Encoding.objects.filter(pk=encoding.pk).update(status=Encoding.Status.FAILED, error="The video was deleted.")
+        EncodingAttempt.objects.filter(pk__in=[a.pk for _, a in claimed]).update(
+            finished_at=timezone.now(), outcome="abandoned"
+        )
+        Encoding.objects.filter(pk__in=ids).update(status=Encoding.Status.FAILED, error="The video was deleted.")
+        return 0
+    done = sum(
+        _rendition_store(encoding=e, attempt=a, partial=partials[e.rendition], tail=tail, runtime=runtime,
+                         schedule_retries=schedule_retries)
+        for e, a in claimed
+    )  # fmt: skip
+    logger.info("video %s %s done in %.2f s", video.pk, "+".join(partials), runtime)
+    return done
+
+
+def _schedule_retry(ids: list[int]) -> None:
+    """One job for the renditions that wait for a retry, at the earliest of their back-offs."""
+    waiting = Encoding.objects.filter(pk__in=ids, status=Encoding.Status.QUEUED).exclude(next_attempt_at=None)
+    first = waiting.order_by("next_attempt_at").first()
+    if first is not None:
+        _schedule_transcode(first.video_id, first.next_attempt_at)
+
+
+def _rendition_store(
+    *, encoding: Encoding, attempt: EncodingAttempt, partial: Path, tail: str, runtime: float, schedule_retries: bool
+) -> bool:
+    """Check one output of a finished run and store it whole under its final name."""
+    video = encoding.video
+    name = f"{encoding.rendition}.mp4"
+    try:
+        # Checked before it takes the final name, so a failure never removes a file in use.
+        out = ffmpeg.probe(partial)
+        size = partial.stat().st_size
+        media_store.put_file(partial, media_relative(video, name), cache_control=RENDITION_CACHE)
+    except (ffmpeg.ProbeError, OSError) as exc:
+        _encoding_failed(
+            encoding=encoding,
+            attempt=attempt,
+            reason=str(exc),
+            log_tail=tail,
+            runtime=runtime,
+            schedule_retries=schedule_retries,
+        )
         return False
+    finally:
+        unlink(partial)
     Encoding.objects.filter(pk=encoding.pk).update(
         status=Encoding.Status.DONE,
         progress=1.0,
-        path=media_relative(video, final.name),
+        path=media_relative(video, name),
         width=out.width,
         height=out.height,
         size_bytes=size,
         bitrate=int(size * 8 / out.duration) if out.duration else None,
         log_tail=tail,
-        runtime_seconds=round(time.monotonic() - started, 3),
+        runtime_seconds=round(runtime, 3),
         heartbeat_at=timezone.now(),
     )
     EncodingAttempt.objects.filter(pk=attempt.pk).update(finished_at=timezone.now(), outcome="done")
-    logger.info("video %s %s done in %.2f s", video.pk, encoding.rendition, time.monotonic() - started)
     return True
 
 

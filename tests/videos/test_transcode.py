@@ -1,6 +1,7 @@
 """The transcoding pipeline on real clips: conforming outputs, orientation, silence, poster and preview,
 moderation gate, retries with a recorded attempt each, and the admin's re-transcode."""
 
+import logging
 import os
 from pathlib import Path
 
@@ -61,6 +62,32 @@ def test_both_renditions_are_h264_high_yuv420p_aac_with_the_moov_atom_first(sett
         assert encoding.size_bytes == path.stat().st_size and encoding.bitrate > 0
         assert "libx264" in encoding.command and encoding.runtime_seconds > 0
     assert {e.rendition: e.height for e in video.encodings.all()} == {"720p": 540, "360p": 360}
+
+
+def test_one_ffmpeg_process_decodes_the_source_once_and_writes_both_renditions(settings, make_user, tmp_path):
+    commands = []
+    handler = logging.Handler()
+    handler.emit = lambda record: commands.append(getattr(record, "argv", None))
+    logging.getLogger("videos.ffmpeg").addHandler(handler)
+    try:
+        video = process(upload(make_user(), tmp_path, seconds=2, width=1080, height=1920))
+    finally:
+        logging.getLogger("videos.ffmpeg").removeHandler(handler)
+    encodes = [argv for argv in commands if argv and "libx264" in argv and "-filter_complex" in argv]
+    assert len(encodes) == 1, "both renditions come from one ffmpeg run"
+    argv = encodes[0]
+    assert argv.count("-i") == 1 and "split=2" in argv[argv.index("-filter_complex") + 1]
+    assert sum(a.endswith(".mp4.part") for a in argv) == 2
+    assert len(set(video.encodings.values_list("command", flat=True))) == 1
+    sizes = {}
+    for encoding in video.encodings.all():
+        info = ffprobe(settings.MEDIA_ROOT / encoding.path)
+        stream = video_stream(info)
+        assert (stream["codec_name"], stream["pix_fmt"]) == ("h264", "yuv420p")
+        assert abs(float(info["format"]["duration"]) - 2.0) < 0.2
+        assert [s["codec_name"] for s in info["streams"] if s["codec_type"] == "audio"] == ["aac"]
+        sizes[encoding.rendition] = (stream["width"], stream["height"])
+    assert sizes == {"720p": (720, 1280), "360p": (360, 640)}
 
 
 def test_a_portrait_phone_clip_with_rotation_metadata_stays_portrait_and_a_silent_one_stays_silent(
@@ -196,11 +223,12 @@ def test_a_failed_attempt_in_the_cluster_schedules_its_retry_after_the_back_off(
     with django_capture_on_commit_callbacks(execute=True):
         transcoding.video_transcode(video_id=video.pk)
     retries = Schedule.objects.filter(func="videos.tasks.transcode_video")
-    assert retries.count() == 2  # one per rendition, each after its own back-off
+    assert retries.count() == 1  # both renditions ran in one ffmpeg process: one retry job for it
     first = retries.first()
     assert first.cluster == "long" and first.args == f"({video.pk},)"
+    for encoding in video.encodings.all():
+        assert encoding.status == Encoding.Status.QUEUED and encoding.attempts == 1
     encoding = video.encodings.get(rendition="720p")
-    assert encoding.status == Encoding.Status.QUEUED and encoding.attempts == 1
     assert 25 <= (encoding.next_attempt_at - encoding.attempt_log.get().started_at).total_seconds() <= 40
 
 
