@@ -23,8 +23,11 @@ from videos.views_media import serve_stored
 
 
 class ReportForm(forms.Form):
+    # Starts on a neutral prompt, so nobody files "sexual" by not choosing.
     category = forms.ChoiceField(
-        choices=[(c, f"{CATEGORY_NAMES[c].capitalize()}") for c in CATEGORIES], label="What is wrong?"
+        choices=[("", "Choose a reason…"), *((c, CATEGORY_NAMES[c].capitalize()) for c in CATEGORIES)],
+        label="What is wrong?",
+        error_messages={"required": "Choose what is wrong."},
     )
     note = forms.CharField(required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 3}), label="Note")
 

@@ -258,6 +258,8 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+# Files browsers ask for at the site's root (/favicon.ico, also on admin and error pages).
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 # The media view hands the file to nginx instead of streaming it in Python when this is set.
 MEDIA_X_ACCEL_PREFIX = envstr("MEDIA_X_ACCEL_PREFIX", "")
 
