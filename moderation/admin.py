@@ -31,7 +31,7 @@ QUEUE_STATES = [Comment.State.HELD, Comment.State.REJECTED]
 
 
 def chip_colour(value: float) -> str:
-    return "#b00020" if value >= 0.9 else "#c77700" if value >= 0.5 else "#8a8a00" if value >= 0.2 else "#2e7d32"
+    return "#b00020" if value >= 0.9 else "#a35f00" if value >= 0.5 else "#6b6b00" if value >= 0.2 else "#2e7d32"
 
 
 def probability_chips(scores: dict, minimum: float = 0.0):

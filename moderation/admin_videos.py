@@ -39,7 +39,7 @@ def _chips(scores: dict, *, minimum: float = 0.0):
         return "—"
 
     def colour(v):
-        return "#b00020" if v >= 0.9 else "#c77700" if v >= 0.5 else "#8a8a00" if v >= 0.3 else "#2e7d32"
+        return "#b00020" if v >= 0.9 else "#a35f00" if v >= 0.5 else "#6b6b00" if v >= 0.3 else "#2e7d32"
 
     return format_html_join(
         " ",
