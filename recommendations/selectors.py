@@ -7,7 +7,7 @@ from collections import defaultdict, namedtuple
 from dataclasses import dataclass, field
 
 import numpy as np
-from django.db.models import Value
+from django.db.models import Exists, F, OuterRef, Q, Subquery, Value
 from django.utils import timezone
 
 from accounts.models import Block, Follow
@@ -15,7 +15,7 @@ from recommendations import ranking, store
 from recommendations.services import profile_state, session_profile_state, settings_memo, settings_params
 from tiktok.memo import ProcessMemo
 from tiktok.prepared import Prepared
-from videos.models import NotInterested, Video, VideoView
+from videos.models import EngagementEvent, NotInterested, Video, VideoView
 from videos.selectors import category_pairs, category_table, listable_videos, video_with_creator
 
 SEEN_WINDOW = 500  # recently seen videos left out of the feed
@@ -73,7 +73,7 @@ def _fresh_ids() -> list[int]:
 @dataclass
 class FeedItem:
     video: Video
-    slot: str  # "ranked" | "explore" | "trending" | "following"
+    slot: str  # "ranked" | "explore" | "trending" | "following" | "again" (seen before, see _caught_up_fill)
     reason: str  # plain-words, true "why am I seeing this"
     categories: list = field(default_factory=list)  # the video's Category rows, for its card
     following: bool = False  # the viewer follows the video's creator
@@ -388,13 +388,20 @@ def feed_for_viewer(
     ranked, backfill, explore = _slots(scored, page, limit=limit, n_explore=n_explore, params=params, rng=rng)  # 3.
     # 4. fill: exploration found fewer new videos than it had slots, so the newest fill the page.
     backfill += _newest_fill(limit - len(ranked) - len(backfill) - len(explore), page, scan=limit * 8)
-    return _assemble(model, viewer, scored, ranked, backfill, explore, params, limit)
+    # 5. caught up: nothing unseen is left, so the best of what the viewer has seen fills the page.
+    on_page = [v.pk for v, _ in ranked] + [v.pk for v in backfill + explore]
+    need = limit - len(on_page)
+    again = _caught_up_fill(need, page, on_page, viewer=(user, session_key), shown_ids=exclude_ids or ())
+    return _assemble(model, viewer, scored, ranked, backfill, explore, params, limit, again=again)
 
 
-def _assemble(model, viewer: Viewer, scored: Scored, ranked, backfill, explore, params, limit) -> list[FeedItem]:
-    """The page's cards, with each slot's reason; exploration at fixed places (3rd, 7th, ...)."""
+def _assemble(
+    model, viewer: Viewer, scored: Scored, ranked, backfill, explore, params, limit, again=()
+) -> list[FeedItem]:
+    """The page's cards, with each slot's reason; exploration at fixed places (3rd, 7th, ...);
+    videos seen before (`again`) last."""
     cats = scored.cats
-    shown = [v.pk for v, _ in ranked] + [v.pk for v in backfill] + [v.pk for v in explore]
+    shown = [v.pk for v, _ in ranked] + [v.pk for v in backfill] + [v.pk for v in explore] + [v.pk for v in again]
     objects = _card_videos(shown)
     missing = [pk for pk in shown if pk not in cats]
     if missing:
@@ -424,11 +431,79 @@ def _assemble(model, viewer: Viewer, scored: Scored, ranked, backfill, explore, 
             )
         ]
     ]  # fmt: skip
-    page += [item(v.pk, "trending", "Recently posted.") for v in backfill]
+    page += [item(v.pk, "trending", _newest_reason(objects[v.pk])) for v in backfill]
     for n, video in enumerate(explore):
         where = min(2 + 4 * n, len(page))
         page.insert(where, item(video.pk, "explore", "New and being tried out: few people have seen it yet."))
+    page += [item(v.pk, "again", _again_reason(v)) for v in again if v.pk in objects]
     return page[:limit]
+
+
+RECENT_DAYS = 14  # "recently posted" means within this many days
+
+
+def _newest_reason(video) -> str:
+    """The newest-videos fill: "recently posted" only when it is."""
+    if video.published_at and (timezone.now() - video.published_at).days < RECENT_DAYS:
+        return "Recently posted."
+    return "One of the newest videos you have not seen yet."
+
+
+def _again_reason(row) -> str:
+    if row.disliked:
+        return "You have seen everything else: shown again although you skipped it or turned it down."
+    if row.liked:
+        return "You liked this before and have seen everything newer."
+    return "You have seen everything newer: one you watched before, not shown for a while."
+
+
+AgainRow = namedtuple("AgainRow", (*FIELDS, "disliked", "liked", "last_seen"))
+
+
+def _seen_before(user, session_key: str, avoid: list[int], creator_ids: list[int], scan: int):
+    """Listable videos for a viewer who has seen everything: never-shown first, then least recently
+    shown, the ones they skipped or turned down last; the best liked first among equals."""
+    if user is not None and user.is_authenticated:
+        key, mine = f"u:{user.pk}", Q(user_id=user.pk)
+        disliked = Exists(NotInterested.objects.filter(user_id=user.pk, video=OuterRef("pk")))
+    elif session_key:
+        key, mine, disliked = f"s:{session_key}", Q(session_key=session_key, user__isnull=True), Value(False)
+    else:  # no history at all: the best liked, newest first
+        key, mine, disliked = "", Q(pk__in=[]), Value(False)
+    skipped = Exists(EngagementEvent.objects.filter(mine, video=OuterRef("pk"), kind=EngagementEvent.Kind.SKIP))
+    liked = Exists(EngagementEvent.objects.filter(mine, video=OuterRef("pk"), kind=EngagementEvent.Kind.LIKE))
+    last_seen = Subquery(VideoView.objects.filter(viewer_key=key, video=OuterRef("pk")).values("last_seen_at")[:1])
+    rows = (
+        listable_videos()
+        .exclude(pk__in=avoid)
+        .exclude(creator_id__in=creator_ids)
+        .annotate(disliked=disliked, skipped=skipped, liked=liked, last_seen=last_seen)
+        .order_by("disliked", "skipped", F("last_seen").asc(nulls_first=True), "-like_count", "-published_at")
+        .values_list(*FIELDS, "disliked", "skipped", "liked", "last_seen")[:scan]
+    )
+    return [AgainRow(*r[: len(FIELDS)], r[-4] or r[-3], r[-2], r[-1]) for r in rows]
+
+
+def _caught_up_fill(need: int, page: CreatorCap, on_page: list[int], *, viewer, shown_ids) -> list:
+    """Stage 5: when the unseen pools ran dry, the viewer's seen videos fill the page, so a
+    feed (a reload included) never ends while anything is listable. One scroll shows a video
+    once (the page names each by its id); the per-creator cap holds unless nothing else is
+    left, since a full page matters more than variety then."""
+    if need <= 0:
+        return []
+    user, session_key = viewer
+    cap = CreatorCap(cap=page.cap, taken=set(on_page), excluded_creators=set(page.excluded_creators))
+    cap.counts.update(page.counts)
+    avoid = list(cap.taken | set(shown_ids))
+    rows = _seen_before(user, session_key, avoid, list(cap.excluded_creators), scan=need * 6 + 20)
+    picked = cap.take_up_to(rows, need)
+    for row in rows:  # the cap gives way only when nothing else can fill the page
+        if len(picked) >= need:
+            break
+        if row.pk not in cap.taken:
+            cap.taken.add(row.pk)
+            picked.append(row)
+    return picked
 
 
 # One prepared query per scan length (the LIMIT is part of the SQL).
@@ -554,9 +629,14 @@ def _slot_and_reason(video, i, sources, parts, state, cats, names, anchor_titles
         return "following", f"From @{video.creator.username}, whom you follow."
     video_cats = cats.get(video.pk, [])
     if cold or not (parts["collab"][i] > 0 or parts["content"][i] > 0):
-        popular = "trending" in src or parts["pop"][i] > 0
+        # "Popular" only for a video people actually like; otherwise the pool it came from.
+        popular = ("trending" in src or parts["pop"][i] > 0) and video.like_count > 0
         if not popular:
-            return "trending", "Recently posted."
+            if "fresh" in src or "explore" in src:
+                return "trending", _newest_reason(video)
+            if video.view_count > 0:
+                return "trending", "Watched by other viewers lately; nothing you watched points to it yet."
+            return "trending", "Something to start you off: nothing you watched points elsewhere yet."
         if video_cats:
             return "trending", f"Popular in {names.get(min(video_cats), 'its category')} right now."
         return "trending", "Popular on the platform right now."

@@ -8,5 +8,6 @@ app_name = "recommendations"
 urlpatterns = [
     path("", views.feed, name="feed"),
     path("feed/more/", views.feed_more, name="feed_more"),
+    path("discover/", views.discover, name="discover"),
     path("recommendations/interests/", views.interests, name="interests"),
 ]

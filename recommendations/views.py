@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods
 
+from recommendations.discover import discover_for_viewer
 from recommendations.models import ViewerProfile
 from recommendations.selectors import feed_for_viewer
 from recommendations.services import profile_set_interests
@@ -17,6 +18,8 @@ from videos.models import Category, Video
 
 MAX_INTERESTS = 10
 MAX_SEEN = 300
+CAUGHT_UP = "You're all caught up — here are some you might like again"
+EAGER_CARDS = 3  # a page's first cards load their poster and media at once; the rest when near
 
 
 # Every feed page after the first names the videos already shown (see tiktok.prepared).
@@ -25,7 +28,7 @@ _seen_ids = Prepared(
 )
 
 
-def _feed_page(request, seen_public_ids: list[str]):
+def _feed_page(request, seen_public_ids: list[str], *, caught_up_said: bool = False):
     exclude = {pk for (pk,) in _seen_ids.rows(public_ids=seen_public_ids)}
     # feed_for_viewer leaves out creators blocked either way, the viewer's own videos and
     # everything the viewer has seen or turned down.
@@ -42,12 +45,16 @@ def _feed_page(request, seen_public_ids: list[str]):
         categories=[item.categories for item in items],
         followed={item.video.creator_id for item in items if item.following},
     )
+    again = [i for i, item in enumerate(items) if item.slot == "again"]
+    if again and not caught_up_said:  # said once, on the first card seen before
+        cards[again[0]]["notice"] = CAUGHT_UP
     seen = (seen_public_ids + [v.public_id for v in videos])[-MAX_SEEN:]
-    return cards, seen
+    return cards, seen, caught_up_said or bool(again)
 
 
-def _more_url(seen: list[str]) -> str:
-    return f"{reverse('recommendations:feed_more')}?{urlencode({'seen': ','.join(seen)})}"
+def _more_url(seen: list[str], caught_up_said: bool) -> str:
+    query = {"seen": ",".join(seen)} | ({"again": "1"} if caught_up_said else {})
+    return f"{reverse('recommendations:feed_more')}?{urlencode(query)}"
 
 
 def _parse_seen(raw: str) -> list[str]:
@@ -57,14 +64,27 @@ def _parse_seen(raw: str) -> list[str]:
 @require_GET
 def feed(request):
     """The For You feed: the first page is in the HTML; later pages arrive via HTMX."""
-    cards, seen = _feed_page(request, [])
-    return render(request, "videos/feed.html", {"cards": cards, "next_url": _more_url(seen), "tab": "foryou"})
+    cards, seen, said = _feed_page(request, [])
+    for card in cards[:EAGER_CARDS]:
+        card["eager"] = True
+    context = {"cards": cards, "next_url": _more_url(seen, said), "tab": "foryou"}
+    return render(request, "videos/feed.html", context)
 
 
 @require_GET
 def feed_more(request):
-    cards, seen = _feed_page(request, _parse_seen(request.GET.get("seen", "")))
-    return render(request, "videos/feed.html#cards", {"cards": cards, "next_url": _more_url(seen), "more": True})
+    said = request.GET.get("again") == "1"
+    cards, seen, said = _feed_page(request, _parse_seen(request.GET.get("seen", "")), caught_up_said=said)
+    context = {"cards": cards, "next_url": _more_url(seen, said), "more": True}
+    return render(request, "videos/feed.html#cards", context)
+
+
+@require_GET
+def discover(request):
+    """Trending videos, rising hashtags and creators to follow, from the nightly pools."""
+    rows = discover_for_viewer(user=request.user)
+    categories = Category.objects.filter(active=True)
+    return render(request, "recommendations/discover.html", {"discover": rows, "categories": categories})
 
 
 @login_required

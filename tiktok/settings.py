@@ -50,6 +50,7 @@ MIDDLEWARE = [
     "tiktok.errors.RefusedMiddleware",
     "tiktok.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "tiktok.compression.PageGZipMiddleware",  # HTML only; see the module on BREACH
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

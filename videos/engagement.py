@@ -22,7 +22,7 @@ from videos.signals import engagement_recorded
 CLIENT_EVENT_KINDS = {"impression", "play", "watch", "skip", "replay"}
 
 
-SLOTS = {"", "ranked", "explore", "trending", "following", "watch", "profile", "search"}
+SLOTS = {"", "ranked", "explore", "trending", "following", "again", "watch", "profile", "search"}
 
 
 # A watch event describes one viewing (a loop starts a new one): it cannot run much past the end.

@@ -70,6 +70,7 @@ def watch(request, public_id):
     if video is None:
         raise Http404("No such video")
     card = cards_for(request, [video], slots={0: "watch"})[0]
+    card["eager"] = True  # the page's one clip loads at once
     return render(
         request,
         "videos/watch.html",

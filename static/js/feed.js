@@ -1,9 +1,16 @@
-// The vertical player: the visible video plays (muted until the viewer turns sound on), the
-// others pause; tap to pause, arrow keys to move, share, and engagement beacons.
+// The vertical player: the visible video plays (muted until the viewer turns sound on, with
+// captions while muted), the others pause; tap to pause, double-tap to like, keys to move and
+// pause, share, engagement beacons; only the visible clip and the next two load; the feed's
+// position survives a visit to another page and back.
 (function () {
   "use strict";
 
   const SOUND_KEY = "clip:sound";
+  const CC_KEY = "clip:cc"; // "on" | "off"; unset: captions while the sound is off
+  const RATE_KEY = "clip:kbps"; // throughput measured on the last clip, kbit/s
+  const HD_KBPS = 6000; // 720p is encoded at up to 4 Mbit/s: choose it with room to spare
+  const AHEAD = 2; // clips loaded beyond the visible one
+  const DOUBLE_TAP_MS = 320;
   const SKIP_SECONDS = 2;
   const VISIBLE = 0.6;
   const feed = document.getElementById("feed");
@@ -105,17 +112,63 @@
     video.addEventListener("pause", function () {
       slide.classList.add("is-paused");
     });
-    video.addEventListener("click", function () {
-      if (video.paused) { video.play().catch(function () {}); slide.dataset.userPaused = ""; }
-      else { video.pause(); slide.dataset.userPaused = "1"; }
+    video.addEventListener("click", function (event) {
+      // One tap pauses or plays; two taps in quick succession like the video instead.
+      if (slide._tapTimer) {
+        clearTimeout(slide._tapTimer);
+        slide._tapTimer = null;
+        doubleTap(slide, event);
+        return;
+      }
+      slide._tapTimer = setTimeout(function () { slide._tapTimer = null; togglePlay(slide); }, DOUBLE_TAP_MS);
     });
+  }
+
+  function togglePlay(slide) {
+    const video = slide.querySelector("video.player");
+    if (!video) return;
+    if (video.paused) { slide.dataset.userPaused = ""; attach(slide); video.play().catch(function () {}); }
+    else { video.pause(); slide.dataset.userPaused = "1"; }
+  }
+
+  function doubleTap(slide, event) {
+    const layer = slide.querySelector(".heart-layer");
+    if (layer) {
+      const box = layer.getBoundingClientRect();
+      const heart = document.createElement("span");
+      heart.className = "heart-burst";
+      heart.textContent = "\u2665";
+      heart.style.left = (event.clientX - box.left) + "px";
+      heart.style.top = (event.clientY - box.top) + "px";
+      layer.appendChild(heart);
+      setTimeout(function () { heart.remove(); }, 900);
+    }
+    const like = slide.querySelector(".act-btn.like");
+    if (!like) return;
+    if (like.tagName === "A") { toast("Log in to like videos"); return; }
+    if (like.getAttribute("aria-pressed") !== "true") like.click(); // a double tap only ever likes
   }
 
   // --- Which video plays ---------------------------------------------------------------------
   let current = null;
 
+  function play(slide) {
+    const video = slide.querySelector("video.player");
+    if (!video || slide.dataset.userPaused === "1" || !video.paused) return;
+    video.muted = !soundOn();
+    captions(video);
+    video.play().catch(function () {
+      // Sound was refused without a gesture: fall back to muted autoplay.
+      video.muted = true;
+      captions(video);
+      video.play().catch(function () {});
+    });
+  }
+
   function activate(slide) {
-    if (current === slide) return;
+    if (current && current !== slide) measure(current);
+    attachAround(slide);
+    if (current === slide) { play(slide); return; } // back in view after a nudge: play on
     if (current) {
       const old = current.querySelector("video.player");
       if (old) old.pause();
@@ -126,16 +179,117 @@
     current = slide;
     const st = state(slide);
     if (!st.impressed) { st.impressed = true; beacon(slide, "impression"); }
+    play(slide);
+  }
+
+  // Whatever slide is in view once scrolling settles plays (a wheel nudge that snapped back
+  // paused it on the way).
+  function settle() {
+    const slides = Array.from(document.querySelectorAll(".slide[data-video]"));
+    if (!feed || !slides.length) return;
+    const top = feed.getBoundingClientRect().top, height = feed.clientHeight;
+    let best = null, bestSeen = 0;
+    slides.forEach(function (s) {
+      const r = s.getBoundingClientRect();
+      const seen = Math.min(r.bottom, top + height) - Math.max(r.top, top);
+      if (seen > bestSeen) { bestSeen = seen; best = s; }
+    });
+    if (best && bestSeen >= VISIBLE * height) activate(best);
+  }
+  let settleTimer = null;
+  if (feed) {
+    feed.addEventListener("scrollend", settle);
+    feed.addEventListener("scroll", function () {
+      clearTimeout(settleTimer);
+      settleTimer = setTimeout(settle, 180); // engines without scrollend
+    }, { passive: true });
+  }
+
+  // --- Loading: the visible clip and the next two; 360p or 720p by measured throughput ---------
+  function kbps() {
+    try { return parseFloat(sessionStorage.getItem(RATE_KEY)) || 0; } catch (e) { return 0; }
+  }
+
+  function rendition() {
+    const measured = kbps();
+    if (measured) return measured >= HD_KBPS ? "720" : "360";
+    return window.matchMedia("(max-width: 480px)").matches ? "360" : "720";
+  }
+
+  function attach(slide) {
+    const video = slide && slide.querySelector("video.player");
+    if (!video || video.dataset.attached) return;
+    video.dataset.attached = "1";
+    const which = rendition();
+    video.dataset.rendition = which;
+    video.poster = video.dataset.poster;
+    video.preload = "metadata";
+    video.src = video.getAttribute("data-src-" + which);
+  }
+
+  function attachAround(slide) {
+    const slides = Array.from(document.querySelectorAll(".slide[data-video]"));
+    const index = slides.indexOf(slide);
+    for (let i = index; i >= 0 && i <= index + AHEAD && i < slides.length; i++) attach(slides[i]);
+  }
+
+  // What the clip just left took to arrive (Resource Timing of its media request): the next
+  // clips attached choose their rendition from it.
+  function measure(slide) {
     const video = slide.querySelector("video.player");
-    if (!video) return;
-    video.muted = !soundOn();
-    if (slide.dataset.userPaused !== "1") {
-      video.play().catch(function () {
-        // Sound was refused without a gesture: fall back to muted autoplay.
-        video.muted = true;
-        video.play().catch(function () {});
-      });
-    }
+    const url = video && video.currentSrc;
+    if (!url || !performance.getEntriesByName) return;
+    const entries = performance.getEntriesByName(url).filter(function (e) { return e.encodedBodySize > 32 * 1024; });
+    const last = entries[entries.length - 1];
+    if (!last) return;
+    const seconds = (last.responseEnd - last.requestStart) / 1000;
+    if (seconds <= 0) return;
+    const rate = (last.encodedBodySize * 8) / 1000 / seconds;
+    try { sessionStorage.setItem(RATE_KEY, rate.toFixed(0)); } catch (e) { /* private mode */ }
+    window.clipNetwork = { kbps: rate, from: slide.dataset.video };
+  }
+
+  // --- Captions: shown while muted unless the viewer turned them off (remembered) --------------
+  function ccPref() {
+    try { return localStorage.getItem(CC_KEY) || ""; } catch (e) { return ""; }
+  }
+
+  function captionsWanted(video) {
+    const pref = ccPref();
+    return pref === "on" || (pref === "" && video.muted);
+  }
+
+  function captions(video) {
+    Array.from(video.textTracks || []).forEach(function (track) {
+      if (track.kind !== "captions" && track.kind !== "subtitles") return;
+      track.mode = captionsWanted(video) ? "showing" : "disabled";
+    });
+    renderCc();
+  }
+
+  // Cues sit above the title and buttons that cover the bottom of the clip.
+  document.addEventListener("load", function (event) {
+    const el = event.target;
+    if (!el || el.tagName !== "TRACK" || !el.track || !el.track.cues) return;
+    Array.from(el.track.cues).forEach(function (cue) { cue.snapToLines = false; cue.line = 60; });
+  }, true);
+
+  function renderCc() {
+    const video = current && current.querySelector("video.player");
+    const on = video ? captionsWanted(video) : ccPref() !== "off";
+    document.querySelectorAll("[data-cc-toggle]").forEach(function (btn) {
+      btn.setAttribute("aria-pressed", on ? "true" : "false");
+      const label = btn.querySelector("[data-cc-label]");
+      if (label) label.textContent = on ? "Captions on" : "Captions off";
+    });
+  }
+
+  function toggleCc() {
+    const video = current && current.querySelector("video.player");
+    const on = video ? captionsWanted(video) : ccPref() !== "off";
+    try { localStorage.setItem(CC_KEY, on ? "off" : "on"); } catch (e) { /* private mode */ }
+    document.querySelectorAll("video.player").forEach(function (v) { if (v.dataset.attached) captions(v); });
+    renderCc();
   }
 
   const observer = "IntersectionObserver" in window ? new IntersectionObserver(function (entries) {
@@ -170,15 +324,24 @@
     if (next) next.scrollIntoView({ behavior: reduceMotion ? "auto" : "smooth", block: "start" });
   }
 
+  // Keys: arrows move; Space plays or pauses the clip of the card that has focus (or the
+  // visible one) unless focus is on a control, which Space presses; K (pause) and M (sound)
+  // work bare only while focus is inside a card, elsewhere with Alt, so a stray letter typed
+  // anywhere else does nothing.
   document.addEventListener("keydown", function (event) {
-    if (!feed || event.target.closest("input, textarea, select, [contenteditable]")) return;
+    const target = event.target;
+    if (!feed || !target.closest || target.closest("input, textarea, select, [contenteditable]")) return;
+    const card = target.closest(".slide[data-video]");
+    const onControl = target.closest("a, button, summary, [role=button]");
+    const letter = (event.code || "").replace("Key", "").toLowerCase();
+    const shortcut = !event.ctrlKey && !event.metaKey && (event.altKey || (card && !event.shiftKey));
     if (event.key === "ArrowDown" || event.key === "PageDown") { event.preventDefault(); move(1); }
     else if (event.key === "ArrowUp" || event.key === "PageUp") { event.preventDefault(); move(-1); }
-    else if (event.key === " " && current && event.target === document.body) {
+    else if (event.key === " " && !onControl && (card || current)) {
       event.preventDefault();
-      const video = current.querySelector("video.player");
-      if (video) video.click();
-    } else if (event.key === "m" && current) toggleSound();
+      togglePlay(card || current);
+    } else if (letter === "k" && shortcut && (card || current)) { event.preventDefault(); togglePlay(card || current); }
+    else if (letter === "m" && shortcut) { event.preventDefault(); toggleSound(); }
   });
 
   // Swipe on devices where the scroll container does not snap by itself (mouse drag, old engines).
@@ -206,12 +369,16 @@
   function toggleSound() {
     try { localStorage.setItem(SOUND_KEY, soundOn() ? "off" : "on"); } catch (e) { /* private mode */ }
     renderSound();
-    document.querySelectorAll("video.player").forEach(function (v) { v.muted = !soundOn(); });
+    document.querySelectorAll("video.player").forEach(function (v) {
+      v.muted = !soundOn();
+      if (v.dataset.attached) captions(v);
+    });
   }
 
   document.addEventListener("click", function (event) {
     const soundBtn = event.target.closest("[data-sound-toggle]");
     if (soundBtn) { toggleSound(); return; }
+    if (event.target.closest("[data-cc-toggle]")) { toggleCc(); return; }
     const close = event.target.closest("[data-close-panel]");
     if (close) {
       const panel = close.closest(".panel");
@@ -292,6 +459,55 @@
   document.addEventListener("visibilitychange", function () { if (document.visibilityState === "hidden") leave(); });
   window.addEventListener("pagehide", leave);
 
+  // --- Back from another page: the same slides, the same place -------------------------------
+  // The loaded pages' HTML and the visible slide are kept for this tab (sessionStorage); a
+  // back or forward navigation puts them back before anything plays. A page restored whole
+  // from the back-forward cache needs none of it.
+  const RESTORE_KEY = "clip:feed:" + location.pathname + location.search;
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.detail.elt.classList.contains("sentinel")) event.detail.elt.dataset.fired = "1";
+  });
+
+  function saveFeed() {
+    if (!feed || !feed.hasAttribute("data-restorable")) return;
+    const copy = feed.cloneNode(true);
+    copy.querySelectorAll(".sentinel[data-fired]").forEach(function (s) { s.remove(); });
+    copy.querySelectorAll(".panel").forEach(function (p) { p.innerHTML = ""; });
+    copy.querySelectorAll(".heart-burst, .caught-up").forEach(function (h) { h.remove(); });
+    copy.querySelectorAll(".slide").forEach(function (s) { s.classList.remove("is-paused"); s.removeAttribute("data-user-paused"); });
+    copy.querySelectorAll("video.player").forEach(function (v) {
+      if (v.querySelector("source")) return; // rendered ready to load
+      ["src", "poster", "data-attached", "data-rendition"].forEach(function (a) { v.removeAttribute(a); });
+      v.setAttribute("preload", "none");
+    });
+    try {
+      sessionStorage.setItem(RESTORE_KEY, JSON.stringify({ html: copy.innerHTML, slide: current ? current.id : "" }));
+    } catch (e) { /* full or private: the feed starts at the top */ }
+  }
+
+  function restoreFeed() {
+    if (!feed || !feed.hasAttribute("data-restorable")) return;
+    const nav = performance.getEntriesByType ? performance.getEntriesByType("navigation")[0] : null;
+    let saved = null;
+    try { saved = JSON.parse(sessionStorage.getItem(RESTORE_KEY) || "null"); } catch (e) { saved = null; }
+    if (!nav || nav.type !== "back_forward" || !saved || !saved.html) {
+      try { sessionStorage.removeItem(RESTORE_KEY); } catch (e) { /* nothing kept */ }
+      return;
+    }
+    if ("scrollRestoration" in history) history.scrollRestoration = "manual";
+    feed.innerHTML = saved.html;
+    if (window.htmx) window.htmx.process(feed);
+    const slide = saved.slide && document.getElementById(saved.slide);
+    if (slide) { attachAround(slide); feed.scrollTop = slide.offsetTop - feed.offsetTop; }
+    window.clipRestored = saved.slide || true;
+  }
+
+  window.addEventListener("pagehide", saveFeed);
+  document.addEventListener("visibilitychange", function () { if (document.visibilityState === "hidden") saveFeed(); });
+
+  restoreFeed();
   renderSound();
+  renderCc();
   scan(document);
 })();

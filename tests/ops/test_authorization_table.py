@@ -62,6 +62,7 @@ TABLE = {
     "healthz": row("GET", NONE, *"AAAAA"),
     "recommendations:feed": row("GET", NONE, *"AAAAA"),
     "recommendations:feed_more": row("GET", NONE, *"AAAAA"),
+    "recommendations:discover": row("GET", NONE, *"AAAAA"),
     "videos:following": row("GET", NONE, *"AAAAA"),  # anonymous viewers get a sign-in prompt
     "videos:history": row("GET", NONE, *"DAAAA"),
     "videos:search": row("GET", NONE, *"AAAAA"),

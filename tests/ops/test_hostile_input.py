@@ -270,7 +270,8 @@ def test_search_discovery_and_feed_pages_never_fail_with_a_server_error(
     for url, params in (
         ("/search/", {"q": query, "page": page}),
         ("/c/music/", {"sort": sort, "page": page}),
-        ("/feed/more/", {"seen": seen}),
+        ("/feed/more/", {"seen": seen, "again": sort}),
+        ("/discover/", {"q": query, "page": page}),
         (f"/tag/{(query or 'x')[:40].replace('/', '')}/", {"sort": sort}),
     ):
         try:

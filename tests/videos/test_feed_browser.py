@@ -1,47 +1,19 @@
 """The viewer pages in headless Chromium: the player, actions that persist, discovery, sharing,
 the 360 px layout, and engagement events arriving with the values the player saw."""
 
-import time
-
 import pytest
-from django.conf import settings
 from django.core.cache import cache
-from django.test import Client
 
 from accounts.models import Follow
 from tests.conftest import save_artifact
 from tests.factories import make_user, ready_video
+from tests.videos.player_browser import paused, playing, sign_in, wait_until
 from videos.models import EngagementEvent, Like
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _sign_in(page, live_server, user):
-    client = Client()
-    client.force_login(user)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
-
-
-def _playing(page, public_id):
-    return page.evaluate(
-        "id => { const v = document.querySelector('#slide-' + CSS.escape(id) + ' video.player');"
-        " return !!v && !v.paused && v.currentTime > 0.1; }",
-        public_id,
-    )
-
-
-def _paused(page, public_id):
-    return page.evaluate("id => document.querySelector('#slide-' + CSS.escape(id) + ' video.player').paused", public_id)
-
-
-def _wait(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return predicate()
+_sign_in, _playing, _paused, _wait = sign_in, playing, paused, wait_until
 
 
 @pytest.fixture(autouse=True)
