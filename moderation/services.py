@@ -146,12 +146,15 @@ def text_models_warm() -> None:
     log.info("text models ready in %.2f s (%s)", time.perf_counter() - started, classifier.active_version())
 
 
-def texts_screen(*, texts: list[str], scope: str, heads=None) -> list[TextVerdict]:
+def texts_screen(*, texts: list[str], scope: str, heads=None, alone: bool = False) -> list[TextVerdict]:
     """Decide texts of one scope in one batch: the language of each, the English classifier for all
     of them, the multilingual model for the other languages read here, Gemini's text check (when
     configured) for the rest, which are otherwise held. Fails closed: whatever cannot be judged is
     held for review. Comments, display names and bios, and video texts all come through here.
-    `heads` (evaluation and benchmarks) scores with another artifact's heads than the active ones."""
+    `heads` (evaluation and benchmarks) scores with another artifact's heads than the active ones.
+    `alone` runs the encoder on each text by itself, as for a single comment: the int8 encoder's
+    activation scales depend on the batch, so a text's probabilities move slightly with its
+    neighbours (evaluation uses this to decide each row exactly as a comment)."""
     if not _warm["done"]:
         log.info("loading the text models inside a call: this process had no warm-up")
         _warm["done"] = True
@@ -163,7 +166,8 @@ def texts_screen(*, texts: list[str], scope: str, heads=None) -> list[TextVerdic
     thresholds = policy_thresholds(scope=scope)
     found = {i: languages.detect(texts[i]) for i in readable}
     try:
-        scored = dict(zip(readable, _scores([texts[i] for i in readable], heads), strict=True))
+        pieces = [[texts[i]] for i in readable] if alone else [[texts[i] for i in readable]]
+        scored = dict(zip(readable, [s for piece in pieces for s in _scores(piece, heads)], strict=True))
         version = heads.version if heads is not None else classifier.active_version()
     except classifier.ClassifierUnavailable as exc:
         log.error("comment classifier unavailable: %s", exc)

@@ -12,7 +12,7 @@ from moderation import classifier, languages, services
 from moderation.models import ModerationPolicy
 from moderation.training import trainer
 
-BATCH = 1024  # rows decided per call: one read of the policy rows, one pass of the encoder per batch
+BATCH = 1024  # rows decided per call: one read of the policy rows and one language pass per batch
 
 
 class Command(BaseCommand):
@@ -29,6 +29,12 @@ class Command(BaseCommand):
             "--scores-out", type=Path, default=None, help='write {"row", "scores", "decision"} per input row here'
         )
         parser.add_argument("--artifact", type=Path, default=None, help="score with this artifact folder's heads")
+        parser.add_argument(
+            "--batched",
+            action="store_true",
+            help="run the encoder over many rows at once: faster, but int8 activation scales then depend on "
+            "the batch, so scores differ slightly from a comment's (default: each row alone, as a comment)",
+        )
         parser.add_argument(
             "--scope",
             choices=[s.value for s in ModerationPolicy.Scope],
@@ -52,7 +58,9 @@ class Command(BaseCommand):
         verdicts = []
         for start in range(0, len(rows), BATCH):
             texts = [r["prompt"] for r in rows[start : start + BATCH]]
-            verdicts += services.texts_screen(texts=texts, scope=opts["scope"], heads=heads)
+            verdicts += services.texts_screen(
+                texts=texts, scope=opts["scope"], heads=heads, alone=not opts["batched"]
+            )
             self.stderr.write(f"decided {len(verdicts)}/{len(rows)}")
         if not any(v.version for v in verdicts):
             raise CommandError("the comment classifier could not run (see the log above)")
