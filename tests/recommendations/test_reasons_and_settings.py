@@ -1,4 +1,7 @@
+import importlib
+
 import pytest
+from django.apps import apps as django_apps
 from django.core.exceptions import ValidationError
 
 from accounts.models import Follow
@@ -106,3 +109,15 @@ def test_a_feed_works_before_any_training(db, make_user):
     assert len(items) == 10
     assert len({i.video.pk for i in items}) == 10
     assert Video.objects.filter(pk__in=[i.video.pk for i in items], categories=cats[0]).count() >= 3
+
+
+def test_a_settings_row_from_before_learned_weights_lets_training_choose_k_again():
+    """A row saved when k was fixed at 50 would cap validation's choice at 50; the migration moves
+    that old default to the new ceiling and keeps a value an operator chose."""
+    migration = importlib.import_module("recommendations.migrations.0003_neighbours_ceiling")
+    RecommenderSettings.objects.update_or_create(pk=1, defaults={"neighbours": 50})
+    migration.raise_old_default(django_apps, None)
+    assert RecommenderSettings.objects.get(pk=1).neighbours == RecommenderSettings().neighbours == 400
+    RecommenderSettings.objects.filter(pk=1).update(neighbours=120)
+    migration.raise_old_default(django_apps, None)
+    assert RecommenderSettings.objects.get(pk=1).neighbours == 120
