@@ -13,12 +13,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import services as account_services
+from accounts.models import User
 from moderation import classifier, languages, text_gemini
 from moderation.models import CATEGORIES, CATEGORY_NAMES, ModerationDecision, ModerationPolicy
 from moderation.training import trainer
 from tiktok.jobs import enqueue
 from tiktok.models import ModelVersion
 from videos import commenting as video_commenting
+from videos.models import Comment
 
 log = logging.getLogger(__name__)
 
@@ -315,6 +317,26 @@ def comment_model_register(*, run: dict):
     if activated:
         comment_model_activate(model_version=version)
     return version, activated
+
+
+def comment_model_retrain(*, limit: int | None = None, heldout_limit: int | None = None) -> str:
+    """Retrain the heads on the shipped data plus moderators' decisions and register the candidate,
+    which becomes active only if it is not worse on the held-out split (`comment_model_register`).
+    Skipped when no moderator has decided a comment or a profile since the last trained version.
+    Returns a one-line summary for the job's result."""
+    last = ModelVersion.objects.filter(kind="comment_classifier").order_by("-created_at").first()
+    new = ModerationDecision.objects.filter(
+        source=ModerationDecision.Source.HUMAN,
+        content_type__in=[ContentType.objects.get_for_model(m) for m in (Comment, User)],
+    )
+    if last is not None:
+        new = new.filter(created_at__gt=last.created_at)
+    if not new.exists():
+        log.info("comment classifier retraining skipped: no moderators' decisions since %s", last or "the start")
+        return "skipped: no new moderators' decisions"
+    run = trainer.train_candidate(limit=limit, heldout_limit=heldout_limit, include_human=True)
+    version, activated = comment_model_register(run=run)
+    return f"version={version.version} activated={'yes' if activated else 'no'} human_rows={run['counts']['human']}"
 
 
 def comment_model_activate(*, model_version) -> None:

@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from moderation.services import comments_rescore
+from moderation.services import comment_model_retrain, comments_rescore
 from moderation.video_jobs import moderation_sweep, video_moderation_run
 from videos.models import Comment, Video
 
@@ -49,3 +49,8 @@ def rescore_recent_comments(version: str = "", days: int | None = None) -> int:
         batch = Comment.objects.filter(pk__in=ids[start : start + RESCORE_BATCH]).select_related("author")
         changed += comments_rescore(comments=list(batch))
     return changed
+
+
+def retrain_comment_heads(limit: int | None = None, heldout_limit: int | None = None) -> str:
+    """Weekly: fold moderators' decisions into the classifier's heads (activated only if not worse)."""
+    return comment_model_retrain(limit=limit, heldout_limit=heldout_limit)

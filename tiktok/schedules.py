@@ -8,7 +8,8 @@ class Recurring:
     name: str
     func: str
     minutes: int | None = None  # every N minutes, or
-    daily_at: str | None = None  # "HH:MM" in TIME_ZONE
+    daily_at: str | None = None  # "HH:MM" in TIME_ZONE (with weekday: once a week)
+    weekday: int | None = None  # 0 Monday .. 6 Sunday, for a weekly job at daily_at
     cluster: str | None = None  # "long" for heavy jobs
 
 
@@ -19,6 +20,13 @@ SCHEDULES: list[Recurring] = [
     Recurring("train recommender", "recommendations.tasks.train_recommender", daily_at="03:00", cluster="long"),
     Recurring(
         "analyze viewer preferences", "recommendations.tasks.analyze_preferences", daily_at="04:00", cluster="long"
+    ),
+    Recurring(
+        "retrain comment classifier heads",
+        "moderation.tasks.retrain_comment_heads",
+        daily_at="03:30",
+        weekday=6,
+        cluster="long",
     ),
     Recurring("remove orphaned media", "videos.tasks.cleanup_media", daily_at="05:00"),
     Recurring("remove expired data exports", "accounts.tasks.remove_expired_exports", daily_at="05:15"),

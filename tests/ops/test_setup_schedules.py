@@ -24,7 +24,7 @@ def test_it_is_idempotent_and_puts_nightly_jobs_at_their_hour(settings):
         assert schedule.func == item.func
         assert schedule.cluster == item.cluster
         if item.daily_at:
-            assert schedule.schedule_type == Schedule.DAILY
+            assert schedule.schedule_type == (Schedule.DAILY if item.weekday is None else Schedule.WEEKLY)
             assert schedule.next_run.strftime("%H:%M") == item.daily_at
 
 

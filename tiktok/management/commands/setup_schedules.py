@@ -11,13 +11,16 @@ from django_q.models import Schedule
 from tiktok.schedules import SCHEDULES
 
 
-def next_daily_run(hhmm: str, now: dt.datetime) -> dt.datetime:
+def next_daily_run(hhmm: str, now: dt.datetime, weekday: int | None = None) -> dt.datetime:
+    """The next HH:MM in TIME_ZONE after `now`; with `weekday` (0 Monday), the next on that day."""
     tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
     hour, minute = (int(part) for part in hhmm.split(":"))
     local_now = now.astimezone(tz)
     candidate = local_now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if weekday is not None:
+        candidate += dt.timedelta(days=(weekday - candidate.weekday()) % 7)
     if candidate <= local_now:
-        candidate += dt.timedelta(days=1)
+        candidate += dt.timedelta(days=1 if weekday is None else 7)
     return candidate
 
 
@@ -30,10 +33,11 @@ class Command(BaseCommand):
         for item in SCHEDULES:
             defaults = {"func": item.func, "cluster": item.cluster, "repeats": -1}
             if item.daily_at:
-                defaults.update(schedule_type=Schedule.DAILY, minutes=None)
+                kind = Schedule.WEEKLY if item.weekday is not None else Schedule.DAILY
+                defaults.update(schedule_type=kind, minutes=None)
                 existing = Schedule.objects.filter(name=item.name).first()
-                if existing is None or existing.schedule_type != Schedule.DAILY:
-                    defaults["next_run"] = next_daily_run(item.daily_at, now)
+                if existing is None or existing.schedule_type != kind:
+                    defaults["next_run"] = next_daily_run(item.daily_at, now, item.weekday)
             else:
                 defaults.update(schedule_type=Schedule.MINUTES, minutes=item.minutes)
             _, created = Schedule.objects.update_or_create(name=item.name, defaults=defaults)
