@@ -17,7 +17,7 @@ from accounts.forms import LoginForm, ProfileForm, SignUpForm
 from accounts.services import profile_update
 from accounts.signals import signed_in
 from accounts.signups import LINK_GONE, SignupRefused, signup_complete, signup_pending, signup_request
-from tiktok import media_store, ratelimit
+from tiktok import media_store, ratelimit, staging
 from tiktok.errors import Refused
 
 
@@ -87,7 +87,8 @@ def signup_confirm(request, token):
 @login_required
 def profile_edit(request):
     user = request.user
-    initial = {"display_name": user.display_name, "bio": user.bio}
+    shown = staging.owner_version(user)  # a staged edit, while one waits for moderation
+    initial = {"display_name": shown["display_name"], "bio": shown["bio"]}
     form = ProfileForm(request.POST or None, request.FILES or None, initial=initial, user=user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -13,8 +13,9 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from moderation import (
-    admin_videos,  # noqa: F401  (video review queue and report queue)
+    admin_videos,  # the video review queue and report queue register themselves there
     decisions,
+    queues,
     services,
 )
 from moderation.models import (
@@ -23,6 +24,7 @@ from moderation.models import (
     CommentReview,
     ModerationDecision,
     ModerationPolicy,
+    ProfileReview,
 )
 from tiktok.models import ModelVersion
 from videos.models import Comment
@@ -292,3 +294,69 @@ class ModelVersionAdmin(admin.ModelAdmin):
             return
         services.comment_model_activate(model_version=versions[0])
         self.message_user(request, f"{versions[0].version} is now active.", messages.SUCCESS)
+
+
+@admin.register(ProfileReview)
+class ProfileReviewAdmin(admin.ModelAdmin):
+    """Staged profile edits that the text decision held for a person (tiktok.staging): the live
+    profile stays what others see until an edit is approved here."""
+
+    list_display = ["username", "live_name", "staged_name", "staged_bio_short", "pictures", "staged_at"]
+    search_fields = ["username", "staged_display_name", "staged_bio"]
+    ordering = ["staged_at"]
+    actions = ["approve_edits", "reject_edits"]
+    action_form = admin_videos.NoteActionForm
+    list_per_page = 50
+
+    def get_queryset(self, request):
+        return queues.profiles_waiting(super().get_queryset(request))
+
+    @admin.display(description="live name")
+    def live_name(self, obj):
+        return obj.display_name or "—"
+
+    @admin.display(description="new name")
+    def staged_name(self, obj):
+        return obj.staged_display_name or "—"
+
+    @admin.display(description="new bio")
+    def staged_bio_short(self, obj):
+        return (obj.staged_bio[:117] + "…" if len(obj.staged_bio) > 120 else obj.staged_bio) or "—"
+
+    @admin.display(description="picture: live → new")
+    def pictures(self, obj):
+        def img(url):
+            return format_html('<img src="{}" alt="" width="40" height="40">', url) if url else "none"
+
+        if obj.staged_avatar.name == obj.avatar.name:
+            return "unchanged"
+        return format_html("{} → {}", img(obj.avatar_url), img(obj.staged_avatar_url))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # Moderators act through the actions; the profile's fields are never edited here.
+        return request.user.has_perm("moderation.change_profilereview") and obj is None
+
+    def _decide(self, request, queryset, outcome):
+        note = (request.POST.get("note") or "").strip()
+        if outcome == ModerationDecision.Outcome.REJECTED and not note:
+            self.message_user(request, "Write a note for a rejection: the person reads it.", messages.ERROR)
+            return
+        count = 0
+        for user in queryset:
+            decisions.staged_decide(item=user, outcome=outcome, actor=request.user, note=note)
+            count += 1
+        self.message_user(request, f"{count} profile edit(s) {outcome}.", messages.SUCCESS)
+
+    @admin.action(description="Approve the selected edits (they replace the live profiles)", permissions=["change"])
+    def approve_edits(self, request, queryset):
+        self._decide(request, queryset, ModerationDecision.Outcome.APPROVED)
+
+    @admin.action(description="Reject the selected edits (with the note)", permissions=["change"])
+    def reject_edits(self, request, queryset):
+        self._decide(request, queryset, ModerationDecision.Outcome.REJECTED)

@@ -12,12 +12,13 @@ from django.db.models import Count, OuterRef, Subquery
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from moderation import decisions, sanctions
+from moderation import decisions, queues, sanctions
 from moderation import reports as moderation_reports
 from moderation.models import CATEGORIES, CATEGORY_NAMES, ModerationDecision, Report, VideoReview
 from moderation.services import decisions_for, policy_thresholds
 from moderation.video_jobs import video_moderation_enqueue
 from moderation.video_rules import VISUAL_LIMITATION
+from tiktok import staging
 from tiktok.errors import Refused
 from videos.admin import VideoAdmin
 from videos.models import Video
@@ -93,6 +94,38 @@ class ScoreFilter(admin.SimpleListFilter):
         )
 
 
+class QueueFilter(admin.SimpleListFilter):
+    """The queue opens on what needs a decision (moderation.queues.videos_waiting); "all videos"
+    lists everything, and so does picking a moderation state."""
+
+    title = "queue"
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        return [("waiting", "needs a decision"), ("all", "all videos")]
+
+    def value(self):
+        chosen = super().value()
+        if chosen in ("waiting", "all"):
+            return chosen
+        return "all" if "moderation__exact" in self.used_parameters_all else "waiting"
+
+    def __init__(self, request, params, model, model_admin):
+        self.used_parameters_all = set(params)
+        super().__init__(request, params, model, model_admin)
+
+    def choices(self, changelist):
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        return queryset if self.value() == "all" else queues.videos_waiting(queryset)
+
+
 class AppealedFilter(admin.SimpleListFilter):
     title = "appealed"
     parameter_name = "appealed"
@@ -121,6 +154,8 @@ class VideoDecisionForm(forms.ModelForm):
             ("rejected", "Reject"),
             ("review", "Keep in review"),
             ("rerun", "Re-run automatic moderation"),
+            ("approve_edit", "Approve the waiting edit of the title and description"),
+            ("reject_edit", "Reject the waiting edit (the current text stays)"),
         ],
     )
     note = forms.CharField(required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2, "cols": 60}))
@@ -131,8 +166,11 @@ class VideoDecisionForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        if data.get("decision") == "rejected" and not (data.get("note") or "").strip():
-            raise forms.ValidationError("Say why the video is rejected: the creator reads the note.")
+        decision = data.get("decision")
+        if decision in ("rejected", "reject_edit") and not (data.get("note") or "").strip():
+            raise forms.ValidationError("Say why: the creator reads the note.")
+        if decision in ("approve_edit", "reject_edit") and not staging.has_staged(self.instance):
+            raise forms.ValidationError("No edit is waiting on this video.")
         return data
 
 
@@ -140,8 +178,11 @@ class VideoDecisionForm(forms.ModelForm):
 class VideoReviewAdmin(admin.ModelAdmin):
     form = VideoDecisionForm
     action_form = NoteActionForm
-    list_display = ("title", "creator", "moderation", "score_chips", "appealed", "hidden", "open_reports", "created_at")
-    list_filter = ("moderation", AppealedFilter, CategoryFilter, ScoreFilter, "hidden", "processing")
+    list_display = (
+        "title", "creator", "moderation", "edit_waiting", "score_chips", "appealed", "hidden", "open_reports",
+        "created_at",
+    )  # fmt: skip
+    list_filter = (QueueFilter, "moderation", AppealedFilter, CategoryFilter, ScoreFilter, "hidden", "processing")
     search_fields = ("title", "description", "public_id", "creator__username")
     list_select_related = ("creator",)
     ordering = ("-appealed_at", "-created_at")
@@ -158,6 +199,7 @@ class VideoReviewAdmin(admin.ModelAdmin):
         "player",
         "state",
         "appeal",
+        "staged_edit",
         "scores_table",
         "evidence_frames",
         "text_evidence",
@@ -166,7 +208,7 @@ class VideoReviewAdmin(admin.ModelAdmin):
         "history",
     )
     fieldsets = (
-        (None, {"fields": ("limitations", "player", "state", "appeal")}),
+        (None, {"fields": ("limitations", "player", "state", "appeal", "staged_edit")}),
         ("Decide", {"fields": ("decision", "note")}),
         (
             "Automatic moderation",
@@ -198,6 +240,27 @@ class VideoReviewAdmin(admin.ModelAdmin):
     def score_chips(self, obj):
         decision = _latest_screen(obj)
         return _chips(decision.scores if decision else {}, minimum=0.3)
+
+    @admin.display(boolean=True, description="edit waiting")
+    def edit_waiting(self, obj):
+        return obj.staged_at is not None
+
+    @admin.display(description="Waiting edit")
+    def staged_edit(self, obj):
+        if obj.staged_at is None:
+            return "—"
+        return format_html(
+            "<p>Viewers see the live text until the edit is approved.</p>"
+            "<table><tr><th></th><th>live</th><th>edit ({})</th></tr>"
+            '<tr><th>title</th><td>{}</td><td id="staged-title">{}</td></tr>'
+            '<tr><th>description</th><td style="white-space:pre-wrap">{}</td>'
+            '<td style="white-space:pre-wrap">{}</td></tr></table>',
+            obj.staged_at.strftime("%Y-%m-%d %H:%M"),
+            obj.title,
+            obj.staged_title,
+            obj.description,
+            obj.staged_description,
+        )
 
     @admin.display(boolean=True)
     def appealed(self, obj):
@@ -381,6 +444,10 @@ class VideoReviewAdmin(admin.ModelAdmin):
         if decision == "rerun":
             video_moderation_enqueue(video=obj)
             self.message_user(request, "Automatic moderation queued again.")
+        elif decision in ("approve_edit", "reject_edit"):
+            outcome = "approved" if decision == "approve_edit" else "rejected"
+            decisions.staged_decide(item=obj, outcome=outcome, actor=request.user, note=note)
+            self.message_user(request, f"The edit was {outcome}.")
         elif decision:
             decisions.video_decide(
                 video=obj, outcome=decision, actor=request.user, note=note or f"Moderator: {decision}."

@@ -53,6 +53,51 @@ def _svg_bars(values: list[float], labels: list[str], width=560, height=140) -> 
     return {"width": width, "height": height, "full_height": height + 12, "bars": bars, "ticks": ticks, "max": top}
 
 
+# A moderator's verdict on an item, and the automatic decisions it can override: the staged
+# text's decision for an edit, the item's own screening otherwise. Reports hiding an item, strikes,
+# sanctions, appeals (the creator's) and demo seeding ("seed") are not verdicts on an automatic outcome.
+VERDICT_ACTIONS = ("", "edit", "reports")
+AUTO_ACTIONS_FOR = {"": ("", "screen"), "reports": ("", "screen"), "edit": ("edit",)}
+
+
+def _overrides(decisions) -> dict:
+    """How often moderators changed an automatic outcome, and the appeals apart: a moderator's
+    verdict on an appealed video answers the appeal and is counted there, not as an override."""
+    verdicts = list(
+        decisions.filter(source="human", action__in=VERDICT_ACTIONS, actor__is_staff=True).values_list(
+            "id", "content_type_id", "object_id", "action", "outcome", "created_at"
+        )
+    )
+    appeals_made = decisions.filter(source="human", action="appeal").count()
+    history: dict[tuple[int, int], list] = {}
+    if verdicts:
+        rows = ModerationDecision.objects.filter(
+            content_type_id__in={v[1] for v in verdicts}, object_id__in={v[2] for v in verdicts}
+        ).values_list("id", "content_type_id", "object_id", "source", "action", "outcome", "created_at")
+        for row in rows:
+            history.setdefault((row[1], row[2]), []).append(row)
+    reviewed = overrides = accepted = refused = 0
+    for pk, ct, oid, action, outcome, created in verdicts:
+        earlier = sorted(
+            (r for r in history.get((ct, oid), []) if (r[6], r[0]) < (created, pk)), key=lambda r: (r[6], r[0])
+        )
+        autos = [r for r in earlier if r[3] == "auto" and r[4] in AUTO_ACTIONS_FOR[action]]
+        if not autos:
+            continue  # nothing automatic to change (a decision made before any screening)
+        last_auto = autos[-1]
+        if action == "" and any(r[4] == "appeal" and (r[6], r[0]) > (last_auto[6], last_auto[0]) for r in earlier):
+            accepted += outcome == "approved"
+            refused += outcome != "approved"
+            continue
+        reviewed += 1
+        overrides += last_auto[5] != outcome
+    return {
+        "reviewed": reviewed,
+        "overrides": overrides,
+        "appeals": {"made": appeals_made, "accepted": accepted, "refused": refused},
+    }
+
+
 def moderation_figures(since: dt.datetime) -> dict:
     decisions = ModerationDecision.objects.filter(created_at__gte=since)
     by_category: Counter[str] = Counter()
@@ -60,25 +105,15 @@ def moderation_figures(since: dt.datetime) -> dict:
         flagged = [c for c in CATEGORIES if isinstance(scores, dict) and (scores.get(c) or 0) >= 0.5]
         for category in flagged or ["(none scored)"]:
             by_category[category] += 1
-    human = list(decisions.filter(source="human").values_list("content_type_id", "object_id", "outcome", "created_at"))
-    overrides = 0
-    for ct, oid, outcome, created in human:
-        previous = (
-            ModerationDecision.objects.filter(content_type_id=ct, object_id=oid, created_at__lt=created, source="auto")
-            .order_by("-created_at")
-            .values_list("outcome", flat=True)
-            .first()
-        )
-        if previous is not None and previous != outcome:
-            overrides += 1
-    auto = decisions.filter(source="auto").count()
+    auto = decisions.filter(source="auto", action__in=("", "screen", "edit")).count()
+    figures = _overrides(decisions)
     return {
         "by_outcome": dict(decisions.values_list("outcome").annotate(n=Count("pk")).values_list("outcome", "n")),
         "by_category": sorted(by_category.items(), key=lambda kv: -kv[1]),
         "auto": auto,
-        "human": len(human),
-        "overrides": overrides,
-        "override_rate": round(overrides / auto, 3) if auto else 0.0,
+        "human": decisions.filter(source="human", action__in=VERDICT_ACTIONS, actor__is_staff=True).count(),
+        **figures,
+        "override_rate": round(figures["overrides"] / auto, 3) if auto else 0.0,
     }
 
 

@@ -41,8 +41,10 @@ def default_actor():
 # --- Videos ------------------------------------------------------------------------------------
 
 
-def video_decide(*, video: Video, outcome: str, actor, note: str) -> ModerationDecision:
-    """A person approves, rejects or sends back to review a video."""
+def video_decide(*, video: Video, outcome: str, actor, note: str, action: str = "") -> ModerationDecision:
+    """A person approves, rejects or sends back to review a video. `action="seed"` marks the
+    operator's approval of demo content (seed_demo), which the dashboard does not count as a
+    moderator's verdict."""
     _check_outcome(outcome)
     note = (note or "").strip() or f"Moderator: {outcome}."
     was_appealed = video.appealed_at is not None and video.moderation == Outcome.REVIEW
@@ -53,6 +55,7 @@ def video_decide(*, video: Video, outcome: str, actor, note: str) -> ModerationD
             outcome=outcome,
             actor=actor,
             reason=note,
+            action=action,
             text_snapshot=reports.snapshot(video),
             subject_user=video.creator,
         )

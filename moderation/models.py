@@ -6,6 +6,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 
+from accounts.models import User
 from moderation.categories import CATEGORIES, CATEGORY_NAMES
 from videos.models import Comment, Video
 
@@ -157,3 +158,13 @@ class CommentReview(Comment):
         proxy = True
         verbose_name = "comment review"
         verbose_name_plural = "comment review queue"
+
+
+class ProfileReview(User):
+    """The moderators' queue of staged profile edits (tiktok.staging) that the text decision held
+    for a person; a proxy, so its permissions are its own."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "profile edit"
+        verbose_name_plural = "profile edit queue"

@@ -46,6 +46,7 @@ SEEDED_BY_MIGRATIONS = [
     ("moderation.migrations.0004_comment_review_queue_and_policies", "seed_policies"),
     ("moderation.migrations.0004_comment_review_queue_and_policies", "grant_moderators"),
     ("moderation.migrations.0008_sanction_permissions", "grant_moderators"),
+    ("moderation.migrations.0010_profile_edit_queue", "grant_moderators"),
 ]
 
 

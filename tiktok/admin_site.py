@@ -70,6 +70,20 @@ class ClipAdminSite(admin.AdminSite):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.extra_views: dict[str, tuple[str, Callable]] = {}  # name -> (route, view)
+        self.counters: list[Callable] = []
+
+    def register_counts(self, counter: Callable) -> None:
+        """`counter(user)` returns [{"label", "count", "url"}] of what waits for that staff member;
+        every admin page shows them in its navigation and the index page lists them. Apps call
+        this from their AppConfig.ready(), like register_view."""
+        self.counters.append(counter)
+
+    def each_context(self, request):
+        context = super().each_context(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_active and user.is_staff and self.has_permission(request):
+            context["pending_counts"] = [row for counter in self.counters for row in counter(user)]
+        return context
 
     def register_view(self, route: str, view: Callable, name: str) -> None:
         """Mount `view(request, admin_site=<this site>)` at admin/<route>, staff only, named

@@ -32,6 +32,7 @@ def _stored_orphans(*, cutoff: datetime) -> dict[str, list[media_store.Stored]]:
             if owner not in live_ids:
                 groups.setdefault(f"{prefix}/{owner}/", []).append(item)
     used = {Path(name).name for name in User.objects.exclude(avatar="").values_list("avatar", flat=True)}
+    used |= {Path(name).name for name in User.objects.exclude(staged_avatar="").values_list("staged_avatar", flat=True)}
     for item in media_store.listing("avatars"):
         if Path(item.name).name not in used:
             groups[item.name] = [item]

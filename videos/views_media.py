@@ -14,6 +14,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.views.decorators.http import require_safe
 
@@ -169,7 +170,8 @@ def rendition(request, public_id, rendition):
         .exclude(path="")
         .values_list("rendition", "path")
     )
-    relative = paths.get(wanted) or paths.get(rendition)
+    # With PUBLISH_360P_FIRST a published video may have only its 360p for a while.
+    relative = paths.get(wanted) or paths.get(rendition) or paths.get("360p")
     if not relative:
         raise Http404
     return serve_stored(request, relative, "video/mp4")
@@ -198,21 +200,22 @@ def avatar(request, name):
     relative = f"avatars/{name}"
     owner = (
         get_user_model()
-        .objects.filter(avatar=relative, is_active=True, banned_at__isnull=True)
-        .only("pk", "username", "profile_state")
+        .objects.filter(Q(avatar=relative) | Q(staged_avatar=relative), is_active=True, banned_at__isnull=True)
+        .only("pk", "username", "profile_state", "avatar")
         .first()
     )
     if owner is None:
         raise Http404
-    # A profile held by reports or screening, or rejected, shows only its username to others:
-    # its owner sees it, and a moderator of the report queue (where profiles are decided), logged.
+    # A profile held by reports, or rejected, shows only its username to others, and a staged
+    # avatar (tiktok.staging) waits unseen: its owner sees it, and a moderator of the report queue
+    # (where profiles are decided), logged.
     viewer = request.user
-    if owner.profile_state != "published" and not (viewer.is_authenticated and viewer.pk == owner.pk):
+    state = owner.profile_state if owner.avatar.name == relative else "staged"
+    if state != "published" and not (viewer.is_authenticated and viewer.pk == owner.pk):
         if not staff_may_view_hidden(viewer, HELD_PROFILE_PERMISSION):
             raise Http404
-        state = owner.profile_state
         logger.info("staff %s viewed the avatar of %s, whose profile is %s", viewer.username, owner.username, state)
     content_type = "image/png" if name.lower().endswith(".png") else "image/jpeg"
     if name.lower().endswith(".webp"):
         content_type = "image/webp"
-    return serve_stored(request, relative, content_type, public=owner.profile_state == "published")
+    return serve_stored(request, relative, content_type, public=state == "published")

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
-from tiktok import ratelimit
+from tiktok import ratelimit, staging
 from videos import services, status_stage, uploads
 from videos.forms import VideoDetailsForm, VideoEditForm
 from videos.models import Video
@@ -208,9 +208,10 @@ def status(request, public_id):
 @require_http_methods(["GET", "POST"])
 def edit(request, public_id):
     video = _own_video(request, public_id)
+    shown = staging.owner_version(video)  # a staged edit, while one waits for moderation
     initial = {
-        "title": video.title,
-        "description": video.description,
+        "title": shown["title"],
+        "description": shown["description"],
         "categories": list(video.categories.all()),
         "visibility": video.visibility,
         "allow_comments": video.allow_comments,
