@@ -166,7 +166,6 @@
   }
 
   function activate(slide) {
-    if (current && current !== slide) measure(current);
     attachAround(slide);
     if (current === slide) { play(slide); return; } // back in view after a nudge: play on
     if (current) {
@@ -233,20 +232,23 @@
     for (let i = index; i >= 0 && i <= index + AHEAD && i < slides.length; i++) attach(slides[i]);
   }
 
-  // What the clip just left took to arrive (Resource Timing of its media request): the next
-  // clips attached choose their rendition from it.
-  function measure(slide) {
-    const video = slide.querySelector("video.player");
-    const url = video && video.currentSrc;
-    if (!url || !performance.getEntriesByName) return;
-    const entries = performance.getEntriesByName(url).filter(function (e) { return e.encodedBodySize > 32 * 1024; });
-    const last = entries[entries.length - 1];
-    if (!last) return;
-    const seconds = (last.responseEnd - last.requestStart) / 1000;
+  // Each clip that arrives whole says how fast the connection is (its Resource Timing entry):
+  // the clips attached after it choose their rendition from the latest one.
+  function measured(entry) {
+    if (entry.initiatorType !== "video" || entry.name.indexOf("/media/") < 0) return;
+    if (entry.encodedBodySize < 32 * 1024) return; // too small to time
+    const seconds = (entry.responseEnd - entry.requestStart) / 1000;
     if (seconds <= 0) return;
-    const rate = (last.encodedBodySize * 8) / 1000 / seconds;
+    const rate = (entry.encodedBodySize * 8) / 1000 / seconds;
     try { sessionStorage.setItem(RATE_KEY, rate.toFixed(0)); } catch (e) { /* private mode */ }
-    window.clipNetwork = { kbps: rate, from: slide.dataset.video };
+    const match = /\/v\/([^/]+)\/media\//.exec(new URL(entry.name).pathname);
+    window.clipNetwork = { kbps: rate, from: match ? decodeURIComponent(match[1]) : "" };
+  }
+  if ("PerformanceObserver" in window) {
+    try {
+      new PerformanceObserver(function (list) { list.getEntries().forEach(measured); })
+        .observe({ type: "resource", buffered: true });
+    } catch (e) { /* an engine without Resource Timing: the screen size decides */ }
   }
 
   // --- Captions: shown while muted unless the viewer turned them off (remembered) --------------
