@@ -13,14 +13,14 @@ from pathlib import Path
 import yaml
 from django.core.management.base import BaseCommand, CommandError
 
-from moderation.training.build_dataset import CATEGORIES
+from moderation.training.build_dataset import CATEGORIES, spelling_variant, split_of
 
 TRAINING = Path(__file__).resolve().parents[2] / "training"
 SOURCE = TRAINING / "written_examples.yaml"
 OUTPUT = TRAINING / "written.jsonl"
 TAXONOMY = [*CATEGORIES, "OK"]
 SEED = 7
-KINDS = ["slang", "typo", "caps", "wrap", "paragraph", "lower", "double", "paragraph", "wrap", "typo"]
+KINDS = ["slang", "typo", "caps", "wrap", "paragraph", "lower", "double", "paragraph", "wrap", "spelling"]
 SET_KEYS = {"name", "about", "labels", "texts"}
 
 
@@ -102,6 +102,9 @@ def variants(core: str, rng: random.Random, pool: list[str], n: int, data: dict)
                 t = re.sub(pat, rep, t, flags=re.I)
         elif kind == "typo":
             t = misspell(t, rng)
+        elif kind == "spelling":
+            # A dropped letter, leet or letter-spacing in the longest word, as on the public rows.
+            t = spelling_variant(t, rng) or misspell(t, rng)
         elif kind == "caps":
             t = t.upper() + rng.choice(["!!", "!!!", ""])
         elif kind == "wrap":
@@ -109,7 +112,8 @@ def variants(core: str, rng: random.Random, pool: list[str], n: int, data: dict)
         elif kind == "lower":
             t = t.lower().replace(",", "").replace("'", "")
         elif kind == "double":
-            # Two sentences of the same kind: longer and with a second voice.
+            # Two sentences of the same kind: longer and with a second voice. The second comes from
+            # a family in the same split (the pool), so no core crosses from train to held-out.
             t = t[0].upper() + t[1:] + ". " + rng.choice(pool).replace("{g}", rng.choice(data["groups"]))
         elif kind == "paragraph":
             before = " ".join(rng.sample(data["filler"], rng.randint(1, 3)))
@@ -126,9 +130,10 @@ def build_rows(data: dict) -> list[dict]:
     groups = data["groups"]
     rows, seen = [], set()
     for name, texts in data["sets"]:
-        pool = [core for core, _ in texts]
+        split = [split_of(f"{name}-{k}") for k in range(len(texts))]
         for k, (core, labels) in enumerate(texts):
             tail = {"source": "written", "written": True, "family": f"{name}-{k}"}
+            pool = [c for i, (c, _) in enumerate(texts) if split[i] == split[k]]
             fills = rng.sample(groups, 4) if "{g}" in core else [None]
             per = 10 if not fills[0] else 3
             for fill in fills:
