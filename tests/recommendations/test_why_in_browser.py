@@ -67,10 +67,12 @@ def test_why_am_i_seeing_this_shows_a_true_reason_for_each_slot_kind(live_server
     assert any(reason.startswith("Popular in") for _, _, reason in newcomer_page)
     for public_id, slot, reason in newcomer_page:
         video = Video.objects.get(public_id=public_id)
-        if slot == "trending" and reason != "Recently posted.":
+        if reason.startswith("Popular in"):  # only a video people like is called popular
             named = reason.removeprefix("Popular in ").removesuffix(" right now.")
-            assert named in {c.name for c in video.categories.all()}
-        elif slot == "trending":
+            assert video.like_count > 0 and named in {c.name for c in video.categories.all()}
+        elif slot == "trending" and reason in ("Recently posted.", "One of the newest videos you have not seen yet."):
             assert video.pk in set(Video.objects.order_by("-published_at").values_list("pk", flat=True)[:40])
+        elif slot == "trending":
+            assert video.like_count == 0 and "Popular" not in reason
         else:
             assert slot == "explore"
