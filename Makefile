@@ -40,18 +40,11 @@ migrate: venv
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py createcachetable
 
-run: venv migrate
-	$(PY) manage.py collectstatic --noinput -v 0
-	$(PY) manage.py setup_schedules
-	$(PY) manage.py ensure_demo_admin
-	$(PY) manage.py prepare_models
-	@echo "Serving http://$(HOST):$(PORT)/ (admin at /admin/). Demo clips are queued now; the feed fills as they finish. Ctrl-C stops everything." >&2
-	@trap 'trap - INT TERM; kill 0 2>/dev/null; wait; exit 0' INT TERM; \
-	$(PY) manage.py qcluster & \
-	Q_CLUSTER_NAME=long $(PY) manage.py qcluster & \
-	$(VENV)/bin/gunicorn tiktok.wsgi -b $(HOST):$(PORT) -w 2 --timeout 600 --access-logfile - & \
-	$(PY) manage.py seed_demo & \
-	wait
+# Set-up steps print one line each (their output goes to var/log/setup.log), then the server, both
+# job clusters and the demo seeding start (var/log/run.log); the address and the demo admin's
+# credentials come last, once the server answers. Ctrl-C stops everything.
+run: venv
+	@HOST=$(HOST) PORT=$(PORT) VENV=$(VENV) bash scripts/run.sh
 
 lint: venv $(DEV_STAMP)
 	$(VENV)/bin/ruff check .

@@ -32,6 +32,8 @@ def _decide(request):
         ct_id, object_id = int(request.POST.get("content_type", "")), int(request.POST.get("object_id", ""))
     except ValueError:
         return _refuse("Choose a reported item.")
+    if not (0 < ct_id < 2**31 and 0 < object_id < 2**63):
+        return _refuse("Choose a reported item.")
     if verdict not in VERDICTS:
         return _refuse("Choose uphold or dismiss.")
     if len(note) > NOTE_MAX:

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth.models import AnonymousUser, Group
+from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -22,6 +23,7 @@ from hypothesis import strategies as st
 from accounts.models import User
 from accounts.services import avatar_process
 from moderation import sanctions
+from moderation.models import Report
 from tests.factories import ready_video
 from tiktok import ratelimit, viewer_tokens
 from tiktok.errors import Refused
@@ -142,7 +144,13 @@ def test_profile_edit_never_fails_with_a_server_error(client, make_user, display
 @CAPPED
 @given(header=st.text(max_size=60), name=nasty_text)
 def test_media_urls_never_fail_with_a_server_error(client, header, name):
-    for url in (f"/v/{name[:40]}/media/720p.mp4", f"/v/{name[:40]}/poster.jpg", f"/media/avatars/{name[:60]}"):
+    pid = name[:40]
+    for url in (
+        f"/v/{pid}/media/720p.mp4",
+        f"/v/{pid}/poster.jpg",
+        f"/v/{pid}/poster-tile.webp",
+        f"/media/avatars/{name[:60]}",
+    ):
         try:
             response = client.get(url, HTTP_RANGE=header)
         except ValueError:  # the test client refuses some characters in a URL before sending
@@ -457,3 +465,46 @@ def test_sanctions_against_staff_come_only_from_a_superuser_and_never_against_on
         call()
     target.refresh_from_db()
     assert (target.strikes, target.suspended_until, target.banned_at) == before
+
+
+@pytest.fixture
+def reported_video(make_user):
+    moderator = make_user("queue-mod", is_staff=True)
+    moderator.groups.add(Group.objects.get(name="Moderators"))
+    video = ready_video(make_user("reported-maker"), media=False)
+    for name in ("r1", "r2"):
+        Report.objects.create(reporter=make_user(name), content_type=ContentType.objects.get_for_model(Video),
+                              object_id=video.pk, category="H", weight=0.5)  # fmt: skip
+    return moderator, video
+
+
+@CAPPED
+@given(
+    content_type=st.one_of(nasty_text, st.integers(-5, 10**12).map(str)),
+    object_id=st.one_of(nasty_text, st.integers(-5, 10**12).map(str)),
+    verdict=st.one_of(nasty_text, st.sampled_from(["uphold", "dismiss"])),
+    note=nasty_text,
+)
+def test_a_decision_on_a_reported_item_refuses_bad_input_and_changes_nothing(
+    client, reported_video, content_type, object_id, verdict, note
+):
+    moderator, video = reported_video
+    client.force_login(moderator)
+    response = client.post(
+        "/admin/moderation/reported-items/",
+        {"content_type": content_type, "object_id": object_id, "verdict": verdict, "note": note},
+    )
+    assert response.status_code in (302, 400), response.status_code
+    if response.status_code == 400:
+        assert "\n" not in response.content.decode().strip()  # one line
+        assert Report.objects.filter(object_id=video.pk, status="open").count() == 2
+        video.refresh_from_db()
+        assert video.moderation == Video.Moderation.APPROVED
+
+
+@CAPPED
+@given(queue=nasty_text, moderation=nasty_text)
+def test_the_video_queue_filters_never_fail_with_a_server_error(client, reported_video, queue, moderation):
+    client.force_login(reported_video[0])
+    response = client.get("/admin/moderation/videoreview/", {"queue": queue, "moderation__exact": moderation})
+    assert response.status_code < 500
