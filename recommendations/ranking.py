@@ -8,6 +8,7 @@ import scipy.sparse as sp
 
 RECENT_CAP = 500  # anchors kept in a profile (training chooses how many of them count)
 DEFAULT_ANCHORS = 50  # anchors that count when the model chose none
+DEFAULT_COLLAB_CANDIDATES = 500  # collaborative candidates per page when the model chose none
 DEFAULT_PRIORS = {"like": 0.05, "completion": 0.4}  # rates before a model was trained
 CATEGORY_CAP = 30
 CATEGORY_DECAY = 0.97  # per event: a category's weight halves after ~23 events without it
@@ -132,10 +133,14 @@ def profile_anchors(recent, params: dict):
 
 def model_params(model, params: dict) -> dict:
     """The settings with what the active model's training chose on validation: how many of a
-    profile's anchors count, their recency half-life and how their weights count. Without a
+    profile's anchors count, their recency half-life, how their weights count and how many
+    collaborative candidates a page scores. Without a
     model (or a model from before these were chosen), the settings' half-life, DEFAULT_ANCHORS
     and the summed weights."""
     out = {**params, "anchor_count": DEFAULT_ANCHORS, "anchor_power": 1.0}
+    out["collab_candidates"] = DEFAULT_COLLAB_CANDIDATES
+    if model is not None and "collab_candidates" in model.arrays:
+        out["collab_candidates"] = int(model.arrays["collab_candidates"])
     if model is not None and "anchor_count" in model.arrays:
         out["anchor_count"] = int(model.arrays["anchor_count"])
         out["history_half_life"] = float(model.arrays["anchor_half_life"])

@@ -19,7 +19,6 @@ from videos.models import EngagementEvent, NotInterested, Video, VideoView
 from videos.selectors import category_pairs, category_table, listable_videos, video_with_creator
 
 SEEN_WINDOW = 500  # recently seen videos left out of the feed
-NEIGHBOUR_CANDIDATES = 500
 CATEGORY_CANDIDATES = 60
 TRENDING_CANDIDATES = 150
 FRESH_CANDIDATES = 40
@@ -168,8 +167,9 @@ def _candidates(model, state, params, followed, excluded_videos, rng):
         pos, score = ranking.neighbour_scores(
             a_pos[ok], anchor_w[ok], model.arrays["nbr_indptr"], model.arrays["nbr_idx"], model.arrays["nbr_sim"]
         )
-        keep = score > 0
-        for vid in ids[_top(pos[keep], score[keep], NEIGHBOUR_CANDIDATES)]:
+        # What the viewer has seen goes before the cut, or it would take the pool's places.
+        keep = (score > 0) & ~np.isin(ids[pos], np.fromiter(excluded_videos, np.int64, len(excluded_videos)))
+        for vid in ids[_top(pos[keep], score[keep], params["collab_candidates"])]:
             sources[int(vid)].add("collab")
         if len(model.arrays.get("text_video_ids", ())):
             t_pos, t_score = ranking.text_neighbour_scores(model, anchor_ids, anchor_w)

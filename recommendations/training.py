@@ -34,7 +34,11 @@ HALF_LIFE_CHOICES = (1.0, 2.5, 5.0, 10.0, 20.0, 40.0, np.inf)  # inf: no recency
 TAIL_SCALES = (0.5, 1.0, 2.0)  # cosine weight against learned weight, × their typical ratio
 VALIDATION_USERS = 2000  # viewers sampled for the validation carve
 MIN_VALIDATION_USERS = 20  # fewer eligible viewers: no selection, the defaults below
-DEFAULT_CHOICE = {"lambda": LAMBDA_START, "k": 50, "anchors": 50}
+DEFAULT_CHOICE = {"lambda": LAMBDA_START, "k": 50, "anchors": 50, "candidates": 500}
+# Collaborative candidates per feed page: the fewest that hold (nearly) as many validation
+# held-out videos as the most would. Each costs the page a row read and its scoring.
+CANDIDATE_CHOICES = (500, 1000, 2000)
+CANDIDATE_SLACK = 0.01  # recall given up for a smaller pool
 
 
 def topk_rows(matrix: sp.csr_matrix, k: int, descending: bool = False):
@@ -288,12 +292,31 @@ class Validation:
         starts = np.searchsorted(self.u, self.u, side="left")
         self.position = np.arange(len(self.u)) - starts
 
-    def ndcg(self, indptr, idx, val, anchors: int, half_life: float, power: float = 1.0) -> float:
+    def _scores(self, indptr, idx, val, anchors: int, half_life: float, power: float):
         keep = (self.position < anchors) & (self.w > 0)
         weight = (self.w[keep] ** power * 0.5 ** (self.position[keep] / half_life)).astype(np.float32)
         a = sp.csr_matrix((weight, (self.u[keep], self.i[keep])), shape=(self.n_users, self.n_items))
         nbrs = sp.csr_matrix((val.astype(np.float32, copy=False), idx, indptr), shape=(self.n_items, self.n_items))
-        s = (a @ nbrs).tocsr()  # one entry per (viewer, video): no duplicates to sum
+        return (a @ nbrs).tocsr()  # one entry per (viewer, video): no duplicates to sum
+
+    def candidate_ranks(self, indptr, idx, val, anchors: int, half_life: float, power: float = 1.0) -> np.ndarray:
+        """Each validation viewer's held-out video's rank among the videos the feed's
+        collaborative pool would draw from (positive summed weight, not engaged with before);
+        infinity where it is not among them."""
+        s = self._scores(indptr, idx, val, anchors, half_life, power)
+        rows = np.repeat(np.arange(self.n_users), np.diff(s.indptr))
+        key = rows * self.n_items + s.indices
+        at = np.minimum(np.searchsorted(self.seen, key), max(len(self.seen) - 1, 0))
+        fresh = (self.seen[at] != key) if len(self.seen) else np.ones(len(key), dtype=bool)
+        live = fresh & (s.data > 0)
+        is_target = live & (s.indices == self.target[rows])
+        t_score = np.full(self.n_users, np.inf)
+        t_score[rows[is_target]] = s.data[is_target]
+        above = np.bincount(rows[live], weights=s.data[live] > t_score[rows[live]], minlength=self.n_users)
+        return np.where(np.isfinite(t_score), 1 + above, np.inf)
+
+    def ndcg(self, indptr, idx, val, anchors: int, half_life: float, power: float = 1.0) -> float:
+        s = self._scores(indptr, idx, val, anchors, half_life, power)
         rows = np.repeat(np.arange(self.n_users), np.diff(s.indptr))
         is_target = s.indices == self.target[rows]
         t_score = np.bincount(rows[is_target], weights=s.data[is_target], minlength=self.n_users)
@@ -368,6 +391,8 @@ def learn_neighbours(pu, pi, latest, anchor_weight, n_users: int, n_items: int, 
         return float(np.median(l_max[both]) / max(float(np.median(cos_max[head[both]])), 1e-9))
 
     choice = {
+        "candidates": DEFAULT_CHOICE["candidates"],
+        "candidate_recall": 0.0,
         "lambda": DEFAULT_CHOICE["lambda"],
         "head": head_max,
         "k": min(DEFAULT_CHOICE["k"], k_max),
@@ -422,17 +447,28 @@ def learn_neighbours(pu, pi, latest, anchor_weight, n_users: int, n_items: int, 
             try_values("anchors", [a for a in ANCHOR_CHOICES if a * choice["k"] <= ANCHOR_ENTRIES])
             try_values("half_life", HALF_LIFE_CHOICES)
         # Then the head size: all the budget allows, or half of it, with the regularisation
-        # found; a head larger than the searched one (rarer videos in it) also with half of it.
+        # found; a head up to twice the searched one (rarer videos in it) also with half of it.
+        # Larger heads get one fit only: a fit costs the cube of the head, and the second fit
+        # at the largest head was most of the training time at 10k videos.
         searched, lam = choice["head"], choice["lambda"]
         heads = {head_max // 2, head_max} - {searched} if head_max >= 2 * MIN_HEAD else set()
         for head_n in sorted(heads):
-            for lam_n in (lam, lam / 2) if head_n > searched else (lam,):
+            for lam_n in (lam, lam / 2) if searched < head_n <= 2 * searched else (lam,):
                 s = score(head=head_n, **{"lambda": lam_n})
                 if s > best:
                     best, choice["head"], choice["lambda"] = s, head_n, lam_n
         if engaged > choice["head"]:
             try_values("tail_scale", TAIL_SCALES)
-        last.clear()  # the validation lists go before the shipped ones are built
+        last.clear()
+        head = head_all[: choice["head"]]
+        learned = fitted(choice["lambda"], choice["head"])
+        scale = choice["tail_scale"] * ratio(learned, head)
+        lists = first_k(*merge_rows(*cos, head, learned, scale, k_max), choice["k"])
+        ranks = val.candidate_ranks(*lists, choice["anchors"], choice["half_life"], choice["power"])
+        del lists  # the validation lists go before the shipped ones are built
+        recall = {n: float(np.mean(ranks <= n)) for n in CANDIDATE_CHOICES}
+        choice["candidates"] = next(n for n in CANDIDATE_CHOICES if recall[n] >= max(recall.values()) - CANDIDATE_SLACK)
+        choice["candidate_recall"] = round(recall[choice["candidates"]], 4)
     # The shipped weights: refitted on every positive pair (the held-out ones included).
     grams.clear()
     fits.clear()
@@ -545,6 +581,10 @@ def train_arrays(
         "learned_lambda": np.asarray(choice["lambda"], dtype=np.float64),
         "learned_head": np.asarray(choice["head"], dtype=np.int64),
         "neighbours_k": np.asarray(choice["k"], dtype=np.int64),
+        # The feed's collaborative candidates per page, and the share of validation held-out
+        # videos among that many (the collaborative pool alone).
+        "collab_candidates": np.asarray(choice["candidates"], dtype=np.int64),
+        "validation_candidate_recall": np.asarray(choice["candidate_recall"], dtype=np.float64),
         "tail_scale": np.asarray(choice["tail_scale"], dtype=np.float64),
         "validation_ndcg": np.asarray(choice["validation_ndcg"], dtype=np.float64),
         "validation_users": np.asarray(choice["validation_users"], dtype=np.int64),
@@ -558,6 +598,8 @@ def choice_metrics(arrays: dict) -> dict:
         "learned_lambda": float(arrays["learned_lambda"]),
         "learned_head": int(arrays["learned_head"]),
         "neighbours_k": int(arrays["neighbours_k"]),
+        "collab_candidates": int(arrays["collab_candidates"]),
+        "validation_candidate_recall": float(arrays["validation_candidate_recall"]),
         "anchor_count": int(arrays["anchor_count"]),
         "anchor_half_life": half_life if np.isfinite(half_life) else "off",
         "anchor_power": float(arrays["anchor_power"]),

@@ -123,7 +123,7 @@ class Command(BaseCommand):
         log(
             f"validation chose: lambda={m['learned_lambda']:g} head={m['learned_head']} k={m['neighbours_k']} "
             f"anchors={m['anchor_count']} half_life={m['anchor_half_life']} anchor_power={m['anchor_power']:g} "
-            f"tail_scale={m['tail_scale']:g} "
+            f"tail_scale={m['tail_scale']:g} collab_candidates={m['collab_candidates']} "
             f"(validation ndcg@10={m['validation_ndcg']:.4f} on {m['validation_users']} viewers)"
         )
         params = ranking.model_params(model, services.settings_params())
