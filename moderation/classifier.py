@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import DatabaseError
 
 from moderation.categories import CATEGORIES
+from tiktok.artifacts import artifact_local
 from tiktok.models import ModelVersion
 
 try:
@@ -325,7 +326,11 @@ def active_artifact_dir() -> Path:
     except DatabaseError:
         row = None
     if row is not None:
-        path = Path(settings.MODEL_ROOT) / row.artifact_path
+        try:
+            path = artifact_local(row.artifact_path)  # trained on another machine: fetched from the store
+        except OSError as exc:
+            log.error("active comment classifier %s could not be fetched: %s", row.version, exc)
+            path = Path(settings.MODEL_ROOT) / row.artifact_path
         if (path / "heads.npz").exists():
             return path
         log.error("active comment classifier %s has no artifact at %s; using the shipped one", row.version, path)

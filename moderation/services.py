@@ -17,6 +17,7 @@ from accounts.models import User
 from moderation import classifier, languages, text_gemini
 from moderation.models import CATEGORIES, CATEGORY_NAMES, ModerationDecision, ModerationPolicy
 from moderation.training import trainer
+from tiktok.artifacts import artifact_publish
 from tiktok.jobs import enqueue
 from tiktok.models import ModelVersion
 from videos import commenting as video_commenting
@@ -158,7 +159,7 @@ def texts_screen(*, texts: list[str], scope: str, heads=None, alone: bool = Fals
     activation scales depend on the batch, so a text's probabilities move slightly with its
     neighbours (evaluation uses this to decide each row exactly as a comment)."""
     if not _warm["done"]:
-        log.info("loading the text models inside a call: this process had no warm-up")
+        log.warning("loading the text models inside a call: this process had no warm-up")
         _warm["done"] = True
     held = ModerationDecision.Outcome.REVIEW
     results = [TextVerdict(held, "No readable text; held for review.", {}, {}, "")] * len(texts)
@@ -299,6 +300,7 @@ def comment_model_register(*, run: dict):
     heads = run["heads"]
     relative = f"comment_classifier/{heads.version}"
     heads.save(Path(settings.MODEL_ROOT) / relative)
+    artifact_publish(relative)  # to the media store, for machines that share no disk
     activated = trainer.not_worse(run["heldout"], run["active"])
     comparison = {
         "candidate_any_auprc": run["heldout"]["any_auprc"],

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from recommendations import ranking, training
 from recommendations.models import RecommenderSettings, VideoContent, ViewerProfile
+from tiktok.artifacts import artifact_publish
 from tiktok.gemini import client as gemini_client
 from tiktok.memo import ProcessMemo
 from tiktok.models import ModelVersion
@@ -439,6 +440,7 @@ def recommender_train(
     with partial.open("wb") as handle:
         np.savez(handle, **arrays)
     os.replace(partial, path)  # a reader never sees half an artifact
+    artifact_publish(rel)  # to the media store, for machines that share no disk
     metrics = {
         "videos": int(len(data["video_ids"])),
         "users": int(data["n_users"]),

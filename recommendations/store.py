@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from django.conf import settings
 
+from tiktok.artifacts import artifact_local
 from tiktok.models import ModelVersion
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ def active_model() -> Model | None:
             _state["model"], _state["active_id"] = None, None
         elif row["id"] != _state["active_id"]:
             try:
-                arrays = load_artifact(Path(settings.MODEL_ROOT) / row["artifact_path"])
+                arrays = load_artifact(artifact_local(row["artifact_path"]))
             except OSError as exc:
                 log.error("recommender artifact %s unreadable: %s", row["artifact_path"], exc)
                 return _state["model"]

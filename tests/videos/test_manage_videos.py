@@ -8,11 +8,11 @@ from moderation.decisions import video_decide
 from moderation.models import ModerationDecision
 from tests.media import make_clip
 from tests.videos.fixtures import default_categories  # noqa: F401  (autouse)
-from tiktok import jobs
+from tiktok import jobs, media_store
 from videos import services, transcoding, uploads
 from videos.models import Category, Encoding, Video
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.media]
 
 
 @pytest.fixture
@@ -116,14 +116,13 @@ def test_only_the_creator_can_edit_or_delete(client, make_user, finished):
 
 def test_deleting_removes_the_files_and_the_video_everywhere(client, settings, finished):
     video = finished()
-    folder = settings.MEDIA_ROOT / "videos" / video.public_id
-    assert (folder / "720p.mp4").is_file()
+    assert media_store.exists(f"videos/{video.public_id}/720p.mp4")
     client.force_login(video.creator)
     assert client.get(reverse("videos:delete", args=[video.public_id])).status_code == 405
     response = client.post(reverse("videos:delete", args=[video.public_id]))
     assert response.status_code == 302
     video.refresh_from_db()
-    assert video.deleted_at is not None and not folder.exists()
+    assert video.deleted_at is not None and list(media_store.listing(f"videos/{video.public_id}")) == []
     assert client.get(reverse("videos:media", args=[video.public_id, "720p"])).status_code == 404
 
 

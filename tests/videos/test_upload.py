@@ -10,9 +10,10 @@ from django.urls import reverse
 
 from tests.media import make_audio_only, make_clip, make_png
 from tests.videos.fixtures import default_categories  # noqa: F401  (autouse)
+from tiktok import media_store
 from videos.models import Category, Encoding, Video
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.media]
 
 
 @pytest.fixture(scope="module")
@@ -87,8 +88,11 @@ def test_an_accepted_upload_creates_the_video_and_queues_its_transcode(
         ("720p", "queued"),
     ]
     assert len(callbacks) == 1  # the transcode job, sent once the row is committed
-    assert os.path.isfile(video.source_path)
-    assert settings.MEDIA_ROOT not in [*__import__("pathlib").Path(video.source_path).parents]
+    if media_store.is_remote():  # the private incoming/ prefix, before any job touches it
+        assert video.source_path == f"incoming/{video.public_id}.source" and media_store.exists(video.source_path)
+    else:
+        assert os.path.isfile(video.source_path)
+        assert settings.MEDIA_ROOT not in [*__import__("pathlib").Path(video.source_path).parents]
 
 
 @pytest.mark.parametrize(
