@@ -28,7 +28,7 @@ def _sign_in(context, live_server, user):
 
 def _open_comments(page, live_server, video):
     page.goto(f"{live_server.url}/v/{video.public_id}/")
-    page.locator(f"#slide-{video.public_id} [aria-label^=Comments]").click()
+    page.locator(f"#slide-{video.public_id} [aria-controls=panel-{video.public_id}]").click()
     page.wait_for_selector(f"#ctext-{video.public_id}")
 
 

@@ -83,7 +83,7 @@ def test_like_persists_comment_shows_its_state_and_follow_fills_the_following_ta
     assert page.locator(f"#slide-{video.public_id} .act-btn.like").get_attribute("aria-pressed") == "true"
     assert Like.objects.filter(user=viewer, video=video).count() == 1
 
-    page.locator(f"#slide-{video.public_id} [aria-label^=Comments]").click()
+    page.locator(f"#slide-{video.public_id} [aria-controls=panel-{video.public_id}]").click()
     page.fill(f"#ctext-{video.public_id}", "What a sunset!")
     page.click(f"#comments-{video.public_id} .comment-form button[type=submit]")
     item = page.locator(f"#clist-{video.public_id} .comment").first

@@ -30,7 +30,7 @@ def test_likes_replies_and_follows_reach_the_inbox_and_the_badge(client):
 
     client.force_login(maker)
     badge = client.get(reverse("videos:notification_badge"), HTTP_HX_REQUEST="true").content.decode()
-    assert 'aria-label="3 unread"' in badge
+    assert '3<span class="sr-only"> unread</span>' in badge
     html = client.get(reverse("videos:notifications")).content.decode()
     assert "fan liked your video" in html and "started following you" in html and "replied" in html
     assert not maker.notifications.filter(read_at__isnull=True).exists()
