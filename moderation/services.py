@@ -144,7 +144,10 @@ def text_models_warm() -> None:
     post_worker_init), so the first comment a worker screens is as fast as any other."""
     started = time.perf_counter()
     classifier.score_texts(["warming up the comment classifier"])
-    languages.warm()
+    try:
+        languages.warm()
+    except languages.LocalModelUnavailable as exc:  # texts in those languages are then held
+        log.error("multilingual model unavailable: %s", exc)
     _warm["done"] = True
     log.info("text models ready in %.2f s (%s)", time.perf_counter() - started, classifier.active_version())
 

@@ -53,6 +53,7 @@ class Command(BaseCommand):
             raise CommandError(f"cannot write {opts['scores_out']}: no folder {opts['scores_out'].parent}")
         try:
             heads = classifier.Heads.load(opts["artifact"]) if opts["artifact"] else None
+            services.text_models_warm()
         except classifier.ClassifierUnavailable as exc:
             raise CommandError(str(exc)) from exc
         verdicts = []
