@@ -12,12 +12,15 @@ class ModerationGate:
         services.comment_screen(comment=comment)
 
     def video_source_accepted(self, *, video) -> None:
-        # The stages read the transcoded rendition today, so the job waits for
-        # video_renditions_ready; this is where stages that can read the source would start.
         video_jobs.video_moderation_prepare(video=video)
 
+    def video_source_checked(self, *, video) -> None:
+        # The stages read the source while the renditions are encoded (unless Gemini is to see
+        # this video: it only ever gets a rendition, so that job waits for them).
+        video_jobs.video_moderation_start_early(video=video)
+
     def video_renditions_ready(self, *, video) -> None:
-        video_jobs.video_moderation_enqueue(video=video)
+        video_jobs.video_moderation_when_ready(video=video)
 
     def video_text_changed(self, *, video) -> None:
         """A published video's new title and description are staged: only they are decided, and

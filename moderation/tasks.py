@@ -12,7 +12,8 @@ from videos.models import Comment, Video
 
 def moderate_video(video_id: int) -> str | None:
     video = Video.objects.filter(pk=video_id, deleted_at__isnull=True).first()
-    if video is None or video.processing != Video.Processing.READY:
+    # Also before the renditions are ready: the stages then read the source, beside the encode.
+    if video is None or video.processing == Video.Processing.FAILED:
         return None
     return video_moderation_run(video=video)
 

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from moderation import decisions
+from moderation import decisions, gemini
 from moderation.models import ModerationDecision, VideoModerationJob
 from moderation.services import decision_record
 from moderation.video_pipeline import video_moderate
@@ -44,6 +44,12 @@ def video_moderation_run(*, video) -> str:
     """Moderate `video` under its job row. A run that breaks is retried with back-off (the
     renditions are kept: nothing is transcoded again); after VIDEO_MODERATION_MAX_ATTEMPTS the
     video is held for review. Returns the video's moderation state."""
+    if video.processing != Video.Processing.READY and gemini_reads(video):
+        # Gemini only ever gets a rendition, never the upload: this run waits for them.
+        VideoModerationJob.objects.filter(video=video).exclude(status=VideoModerationJob.Status.RUNNING).update(
+            status=VideoModerationJob.Status.WAITING, heartbeat_at=timezone.now()
+        )
+        return video.moderation
     job = job_claim(video=video)
     if job is None:
         log.info("video %s: moderation already running elsewhere", video.pk)
@@ -86,6 +92,7 @@ def video_moderation_run(*, video) -> str:
             outcome=ModerationDecision.Outcome.APPROVED,
             actor=decisions.default_actor(),
             note=video.approve_on_ready_note,
+            action="seed",
         )
         video.refresh_from_db()
     return video.moderation
@@ -96,6 +103,35 @@ def video_moderation_prepare(*, video) -> None:
     VideoModerationJob.objects.get_or_create(
         video=video, defaults={"status": VideoModerationJob.Status.WAITING, "heartbeat_at": timezone.now()}
     )
+
+
+def gemini_reads(video) -> bool:
+    """Whether the Gemini stage will send this video (which needs its renditions)."""
+    return gemini.configured() and not gemini.may_send(video)
+
+
+def video_moderation_start_early(*, video) -> None:
+    """The source decodes and transcoding starts: queue the job now, so the frame and speech
+    stages read the source beside the encode, unless Gemini is to see this video (it then waits
+    for the renditions). Only a job still waiting is queued, so a retried transcode queues none."""
+    if gemini_reads(video):
+        return
+    job, _ = VideoModerationJob.objects.get_or_create(
+        video=video, defaults={"status": VideoModerationJob.Status.WAITING, "heartbeat_at": timezone.now()}
+    )
+    S = VideoModerationJob.Status
+    if VideoModerationJob.objects.filter(pk=job.pk, status=S.WAITING).update(
+        status=S.QUEUED, heartbeat_at=timezone.now(), error=""
+    ):
+        jobs.enqueue(MODERATE_TASK, video.pk, long=True)
+
+
+def video_moderation_when_ready(*, video) -> None:
+    """The renditions are ready and the video has no decision yet: queue the job if it is still
+    waiting for them; one queued or running on the source goes on and decides."""
+    job = VideoModerationJob.objects.filter(video=video).first()
+    if job is None or job.status in (VideoModerationJob.Status.WAITING, VideoModerationJob.Status.DONE):
+        video_moderation_enqueue(video=video)
 
 
 def video_moderation_enqueue(*, video) -> None:

@@ -3,6 +3,8 @@
 Each returns a `StageResult` or raises `StageFailed`; `video_pipeline` runs them."""
 
 import logging
+import os
+import shutil
 from pathlib import Path
 
 from django.conf import settings
@@ -27,21 +29,41 @@ def video_file(video, workdir: Path) -> Path:
     """A local copy of the rendition the stages look at (the largest one done; the file itself on
     local disk, a download into `workdir` from a bucket), else of the upload. A store that cannot
     be reached raises StoreError: the run is retried, nothing is decided."""
-    done = [e for e in video.encodings.filter(status=Encoding.Status.DONE) if e.path]
-    done.sort(key=lambda e: (e.height or 0) * (e.width or 0), reverse=True)
-    for encoding in done:
-        try:
-            return media_store.fetch(encoding.path, workdir)
-        except FileNotFoundError:
-            continue
-    if video.source_path and not Path(video.source_path).is_absolute():
-        try:
-            return media_store.fetch(video.source_path, workdir)
-        except FileNotFoundError:
-            pass
-    elif video.source_path and Path(video.source_path).is_file():
-        return Path(video.source_path)
+    # Twice: the upload is released when the transcode finishes, so if it is gone between the two
+    # looks, the renditions are there on the second.
+    for _ in range(2):
+        done = [e for e in video.encodings.filter(status=Encoding.Status.DONE) if e.path]
+        done.sort(key=lambda e: (e.height or 0) * (e.width or 0), reverse=True)
+        for encoding in done:
+            try:
+                return media_store.fetch(encoding.path, workdir)
+            except FileNotFoundError:
+                continue
+        video.refresh_from_db(fields=["source_path"])
+        if video.source_path and not Path(video.source_path).is_absolute():
+            try:
+                return media_store.fetch(video.source_path, workdir)
+            except FileNotFoundError:
+                continue
+        if video.source_path:
+            try:
+                return _private_link(Path(video.source_path), workdir)
+            except FileNotFoundError:
+                continue
     raise StageFailed("The transcoded file is missing.")
+
+
+def _private_link(source: Path, workdir: Path) -> Path:
+    """The upload on local disk, linked (else copied) into this run's folder: the stages read it
+    while the transcode runs, and a finished transcode removes the upload."""
+    target = workdir / f"source{source.suffix}"
+    try:
+        os.link(source, target)
+    except OSError as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        shutil.copyfile(source, target)
+    return target
 
 
 def video_texts(video) -> dict[str, str]:

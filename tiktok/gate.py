@@ -6,6 +6,7 @@ moderation job. The gate is told that:
 
 - a comment was created                      `comment_created(comment=)`
 - a video's source was accepted              `video_source_accepted(video=)`
+- a video's source decodes (transcoding starts) `video_source_checked(video=)`
 - a video's renditions are ready             `video_renditions_ready(video=)`
 - a video's title, description or captions changed   `video_text_changed(video=)`
 - a private or unlisted video was made public `video_made_public(video=)`
@@ -54,6 +55,10 @@ def comment_created(*, comment) -> bool:
 
 def video_source_accepted(*, video) -> bool:
     return _tell("video_source_accepted", video=video)
+
+
+def video_source_checked(*, video) -> bool:
+    return _tell("video_source_checked", video=video)
 
 
 def video_renditions_ready(*, video) -> bool:

@@ -302,6 +302,9 @@ FFMPEG_THREADS = envint("FFMPEG_THREADS", 0, minimum=0)
 FFMPEG_MAX_FILE_BYTES = envint("FFMPEG_MAX_FILE_BYTES", 2 * 1024 * 1024 * 1024, minimum=0)
 # A transcode that writes no progress line for this long is killed and fails (then retried).
 FFMPEG_STALL_SECONDS = envint("FFMPEG_STALL_SECONDS", 120, minimum=1)
+# Encode a new video's 360p alone first and make it watchable (once a decision approved it) while
+# its 720p is encoded: earlier publication for more CPU in all (the source is decoded twice).
+PUBLISH_360P_FIRST = envbool("PUBLISH_360P_FIRST", False)
 
 # --- Models and AI --------------------------------------------------------------------------
 COMMENT_ENCODER_DIR = envstr("COMMENT_ENCODER_DIR", "")
@@ -371,7 +374,8 @@ if Q_BROKER not in {"orm", "redis"}:
 if Q_BROKER == "redis" and not REDIS_URL:
     raise ImproperlyConfigured("Q_BROKER=redis needs REDIS_URL")
 Q_SHORT_WORKERS = envint("Q_SHORT_WORKERS", 2, minimum=1)
-Q_LONG_WORKERS = envint("Q_LONG_WORKERS", 1, minimum=1)
+# Two long workers, so a video's moderation runs beside its transcode (docs/performance.md).
+Q_LONG_WORKERS = envint("Q_LONG_WORKERS", 2, minimum=1)
 Q_SHORT_TIMEOUT = envint("Q_SHORT_TIMEOUT", 120, minimum=1)
 Q_SHORT_RETRY = envint("Q_SHORT_RETRY", 180, minimum=2)
 Q_LONG_TIMEOUT = envint("Q_LONG_TIMEOUT", 3600, minimum=1)

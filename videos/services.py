@@ -14,6 +14,7 @@ from tiktok import gate, media_store, staging
 from videos import ffmpeg, search_index
 from videos.commenting import comment_count_refresh
 from videos.models import Category, Comment, Encoding, Video
+from videos.publishing import video_publish_if_complete
 from videos.signals import video_published
 from videos.transcoding import make_poster, media_prefix, media_relative, source_remove, work_folder_remove
 from videos.uploads import set_hashtags
@@ -28,15 +29,10 @@ def video_apply_moderation(*, video: Video, outcome: str, reason: str) -> Video:
     """Set the video's moderation state from the newest decision (called by moderation.services)."""
     video.moderation = outcome
     video.moderation_reason = reason[:500]
-    fields = ["moderation", "moderation_reason", "updated_at"]
-    if outcome == Video.Moderation.APPROVED and video.published_at is None:
-        video.published_at = timezone.now()
-        fields.append("published_at")
-    video.save(update_fields=fields)
-    search_index.video_tokens_refresh(video=video)  # searchable while listable, gone otherwise
-    if outcome == Video.Moderation.APPROVED:
-        # Published or re-approved after an edit (recommendations refreshes its content terms).
-        video_published.send(sender=Video, video=video)
+    video.save(update_fields=["moderation", "moderation_reason", "updated_at"])
+    # Published (or re-approved after an edit) only once its renditions are ready too: a decision
+    # may come first, since moderation reads the source while transcoding runs.
+    video_publish_if_complete(video=video)
     return video
 
 

@@ -14,15 +14,21 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from PIL import Image
 
 from tiktok import gate, jobs, media_store
 from videos import ffmpeg
 from videos.models import Encoding, EncodingAttempt, Video
+from videos.publishing import video_publish_if_complete
 
 logger = logging.getLogger(__name__)
 
 
 RENDITIONS = ("720p", "360p")
+# The tile-sized WebP beside poster.jpg: grid tiles are at most about 180 CSS px wide, so 360 px
+# covers a 2x screen.
+POSTER_TILE = "poster-tile.webp"
+POSTER_TILE_WIDTH = 360
 
 
 TRANSCODE_TASK = "videos.tasks.transcode_video"
@@ -149,14 +155,44 @@ def video_transcode(*, video_id: int, schedule_retries: bool = True, screen: boo
             except ffmpeg.ProbeError as exc:
                 _source_refused(video, reason=str(exc))
                 return video
+            if screen and video.moderation == Video.Moderation.PENDING:
+                # The source decodes: moderation's stages may start on it now, beside the encode,
+                # so the decision is ready about when the renditions are.
+                gate.video_source_checked(video=video)
         Video.objects.filter(pk=video.pk).exclude(
             processing__in=[Video.Processing.FAILED, Video.Processing.READY]
         ).update(processing=Video.Processing.TRANSCODING, processing_error="")
-        encodings_run(encodings=due, source=source, info=info, schedule_retries=schedule_retries)
+        for group in _encode_groups(video, due):
+            encodings_run(encodings=group, source=source, info=info, schedule_retries=schedule_retries)
+            video.refresh_from_db()
+            _finish_if_complete(video, screen=screen)
     video.refresh_from_db()
     _finish_if_complete(video, screen=screen)
     video.refresh_from_db()
+    if video.processing == Video.Processing.READY and _done(video, RENDITIONS):
+        _release_source(video)
+        work_folder_remove(video)
+        video.refresh_from_db()
     return video
+
+
+def _encode_groups(video: Video, due: list[Encoding]) -> list[list[Encoding]]:
+    """One ffmpeg run for every due rendition; with PUBLISH_360P_FIRST, a new video's 360p runs
+    alone first, so it can be published (after its decision) while the 720p is encoded."""
+    first = [e for e in due if e.rendition == "360p"]
+    if settings.PUBLISH_360P_FIRST and first and len(due) > 1 and video.processing != Video.Processing.READY:
+        return [first, [e for e in due if e.rendition != "360p"]]
+    return [due]
+
+
+def _publish_needs() -> tuple[str, ...]:
+    """The renditions a video must have before it is ready (watchable once approved)."""
+    return ("360p",) if settings.PUBLISH_360P_FIRST else RENDITIONS
+
+
+def _done(video: Video, renditions: tuple[str, ...]) -> bool:
+    statuses = dict(video.encodings.values_list("rendition", "status"))
+    return all(statuses.get(r) == Encoding.Status.DONE for r in renditions)
 
 
 def encoding_run(*, encoding: Encoding, source: Path, info: ffmpeg.Probe, schedule_retries: bool = True) -> bool:
@@ -348,12 +384,12 @@ def _schedule_transcode(video_id: int, when) -> None:
 
 
 def _finish_if_complete(video: Video, *, screen: bool = True) -> None:
-    """Poster, preview, ready, then the moderation gate, once every rendition is done. The
-    conditional UPDATE to ready makes the gate run once even if two jobs get here."""
+    """Poster, preview, ready, then publication or the moderation gate, once the renditions a
+    video needs are done (every one; the 360p alone with PUBLISH_360P_FIRST). The conditional
+    UPDATE to ready makes this run once even if two jobs get here."""
     if video.processing != Video.Processing.TRANSCODING or video.deleted_at is not None:
         return
-    statuses = dict(video.encodings.values_list("rendition", "status"))
-    if any(statuses.get(r) != Encoding.Status.DONE for r in RENDITIONS):
+    if not _done(video, _publish_needs()):
         return
     try:
         make_poster(video, video.poster_time)
@@ -374,9 +410,10 @@ def _finish_if_complete(video: Video, *, screen: bool = True) -> None:
         != 1
     ):
         return
-    _release_source(video)
-    work_folder_remove(video)
     video.refresh_from_db()
+    # Published now if a decision approved it already (moderation ran beside the encode);
+    # otherwise the decision publishes it when it comes.
+    video_publish_if_complete(video=video)
     if screen and video.moderation == Video.Moderation.PENDING:
         # Moderation runs as its own job; until it decides the video stays pending.
         gate.video_renditions_ready(video=video)
@@ -395,6 +432,8 @@ def _release_source(video: Video) -> None:
     """After a successful transcode the upload goes: kept (outside MEDIA_ROOT, or under
     originals/ in a bucket) if KEEP_ORIGINALS."""
     if source_is_stored(video.source_path):
+        if video.source_path.startswith(f"{media_store.ORIGINALS}/"):
+            return  # kept already
         try:
             if settings.KEEP_ORIGINALS:
                 kept = media_store.move(video.source_path, f"{media_store.ORIGINALS}/{video.public_id}.original")
@@ -426,7 +465,7 @@ def _rendition_local(video: Video, rendition: str) -> Path:
 
 
 def make_poster(video: Video, seconds: float) -> None:
-    source = _rendition_local(video, "720p")
+    source = _rendition_local(video, "720p" if _done(video, ("720p",)) else "360p")
     seconds = max(0.0, min(seconds, (video.duration or 0) - 0.1))
     partial = work_folder(video) / "poster.jpg.part"
     try:
@@ -442,9 +481,28 @@ def make_poster(video: Video, seconds: float) -> None:
         )
         if not partial.is_file() or partial.stat().st_size == 0:
             raise ffmpeg.FfmpegError("ffmpeg wrote no poster frame")
+        tile = _poster_tile(partial)
+        media_store.put_file(tile, media_relative(video, POSTER_TILE), cache_control=RENDITION_CACHE)
         media_store.put_file(partial, media_relative(video, "poster.jpg"), cache_control=RENDITION_CACHE)
     finally:
         unlink(partial)
+        unlink(partial.with_suffix(".webp.part"))
+
+
+def _poster_tile(poster: Path) -> Path:
+    """The poster at grid-tile size as WebP (profile and search grids; the JPEG stays for the
+    feed's full-screen slide and link previews): a quarter of the pixels, a fraction of the bytes."""
+    target = poster.with_suffix(".webp.part")
+    try:
+        with Image.open(poster) as image:
+            image = image.convert("RGB")
+            if image.width > POSTER_TILE_WIDTH:
+                height = max(2, round(image.height * POSTER_TILE_WIDTH / image.width))
+                image = image.resize((POSTER_TILE_WIDTH, height), Image.Resampling.LANCZOS)
+            image.save(target, format="WEBP", quality=72, method=4)
+    except (OSError, ValueError) as exc:  # Pillow's errors on a frame it cannot read
+        raise ffmpeg.FfmpegError(f"the poster could not be made smaller: {exc}") from exc
+    return target
 
 
 def _make_preview(video: Video) -> None:

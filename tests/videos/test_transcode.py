@@ -64,15 +64,10 @@ def test_both_renditions_are_h264_high_yuv420p_aac_with_the_moov_atom_first(sett
     assert {e.rendition: e.height for e in video.encodings.all()} == {"720p": 540, "360p": 360}
 
 
-def test_one_ffmpeg_process_decodes_the_source_once_and_writes_both_renditions(settings, make_user, tmp_path):
-    commands = []
-    handler = logging.Handler()
-    handler.emit = lambda record: commands.append(getattr(record, "argv", None))
-    logging.getLogger("videos.ffmpeg").addHandler(handler)
-    try:
+def test_one_ffmpeg_process_decodes_the_source_once_and_writes_both_renditions(settings, make_user, tmp_path, caplog):
+    with caplog.at_level(logging.INFO, logger="videos.ffmpeg"):
         video = process(upload(make_user(), tmp_path, seconds=2, width=1080, height=1920))
-    finally:
-        logging.getLogger("videos.ffmpeg").removeHandler(handler)
+    commands = [getattr(record, "argv", None) for record in caplog.records]
     encodes = [argv for argv in commands if argv and "libx264" in argv and "-filter_complex" in argv]
     assert len(encodes) == 1, "both renditions come from one ffmpeg run"
     argv = encodes[0]
