@@ -6,9 +6,7 @@ strike notice naming the video by its title."""
 import io
 
 import pytest
-from django.conf import settings as django_settings
 from django.core.files.base import ContentFile
-from django.test import Client
 from PIL import Image
 
 from accounts.services import notification_send
@@ -16,16 +14,10 @@ from moderation.decisions import video_decide
 from moderation.models import Report
 from tests.conftest import save_artifact
 from tests.factories import make_user, ready_video
+from tests.videos.player_browser import sign_in
 from videos.models import Comment
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, live_server, user):
-    client = Client()
-    client.force_login(user)
-    cookie = client.cookies[django_settings.SESSION_COOKIE_NAME].value
-    page.context.add_cookies([{"name": django_settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
 
 
 def with_avatar(user):

@@ -5,11 +5,10 @@ means while the automatic check runs."""
 from datetime import timedelta
 
 import pytest
-from django.conf import settings as django_settings
-from django.test import Client
 from django.utils import timezone
 
 from tests.conftest import save_artifact
+from tests.videos.player_browser import sign_in
 from videos.models import Encoding, Video
 from videos.status_stage import video_stage
 
@@ -59,10 +58,7 @@ def test_no_estimate_before_five_percent(make_user):
 def test_the_status_page_shows_the_bar_the_stage_and_then_what_moderation_is_doing(live_server, page, make_user):
     creator = make_user("maya")
     video = transcoding_video(creator, progress=0.37, started_seconds_ago=30)
-    client = Client()
-    client.force_login(creator)
-    cookie = client.cookies[django_settings.SESSION_COOKIE_NAME].value
-    page.context.add_cookies([{"name": django_settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
+    sign_in(page, live_server, creator)
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{live_server.url}/v/{video.public_id}/status/")
 

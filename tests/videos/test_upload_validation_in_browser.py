@@ -3,25 +3,17 @@ never reaches the server), writes each error where aria-describedby points, and 
 server keeps the chosen file, so the creator corrects the field and sends again without re-choosing."""
 
 import pytest
-from django.conf import settings as django_settings
-from django.test import Client
 
 from tests.conftest import save_artifact
 from tests.media import make_clip
 from tests.videos.fixtures import default_categories  # noqa: F401  (autouse)
+from tests.videos.player_browser import sign_in as log_in
 from videos.models import Video
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 DESCRIBED_BY_EXISTS = """name => Array.from(document.querySelectorAll('[name="' + name + '"]')).every(el =>
   (el.getAttribute('aria-describedby') || '').split(/\\s+/).filter(Boolean).every(id => document.getElementById(id)))"""
-
-
-def log_in(page, live_server, user):
-    client = Client()
-    client.force_login(user)
-    cookie = client.cookies[django_settings.SESSION_COOKIE_NAME].value
-    page.context.add_cookies([{"name": django_settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
 
 
 def uploads_sent(page):
