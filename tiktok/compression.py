@@ -1,5 +1,5 @@
-"""Pages are sent gzip-compressed (a feed page's HTML shrinks to about a fifth); media, posters
-and downloads are already compressed or streamed with Range, and pass untouched.
+"""Pages are sent gzip-compressed; media, posters and downloads are already compressed or
+streamed with Range, and pass untouched.
 
 BREACH (guessing a secret reflected in a compressed response from its length) does not apply:
 Django masks the CSRF token afresh in every response, and GZipMiddleware pads every compressed
