@@ -33,6 +33,7 @@ urlpatterns = [
     # Media behind permission checks (videos/views_media.py)
     path("v/<str:public_id>/media/<str:rendition>.mp4", views_media.rendition, name="media"),
     path("v/<str:public_id>/poster.jpg", views_media.poster, name="poster"),
+    path("v/<str:public_id>/poster-tile.webp", views_media.poster_tile, name="poster_tile"),
     path("v/<str:public_id>/captions.vtt", views_media.captions, name="captions"),
     path("media/avatars/<str:name>", views_media.avatar, name="avatar"),
 ]

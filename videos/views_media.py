@@ -21,6 +21,7 @@ from django.views.decorators.http import require_safe
 from tiktok import media_store
 from videos.models import Encoding
 from videos.selectors import staff_may_view_hidden, video_for_actor
+from videos.transcoding import POSTER_TILE
 
 logger = logging.getLogger(__name__)
 # Held and rejected profiles are decided in moderation's report queue: its permission, by name.
@@ -181,6 +182,23 @@ def rendition(request, public_id, rendition):
 def poster(request, public_id):
     video = _viewer_video(request, public_id)
     return serve_stored(request, video.poster, "image/jpeg", public=video.is_listable)
+
+
+@require_safe
+def poster_tile(request, public_id):
+    """The tile-sized WebP poster (profile and search grids); a video made before tiles existed
+    answers with its JPEG poster."""
+    video = _viewer_video(request, public_id)
+    if not video.poster:
+        raise Http404
+    tile = f"{video.poster.rpartition('/')[0]}/{POSTER_TILE}"
+    try:
+        found = media_store.exists(tile)
+    except media_store.StoreError:
+        found = False
+    if not found:
+        return serve_stored(request, video.poster, "image/jpeg", public=video.is_listable)
+    return serve_stored(request, tile, "image/webp", public=video.is_listable)
 
 
 @require_safe

@@ -90,6 +90,7 @@ TABLE = {
     "videos:delete": row("POST", PV, *"DDADD"),
     "videos:media": row("GET", lambda s: [s["private"].public_id, "720p"], *"DDAAA"),
     "videos:poster": row("GET", PV, *"DDAAA"),
+    "videos:poster_tile": row("GET", PV, *"DDAAA"),
     "videos:captions": row("GET", PV, *"DDAAA"),
     "captions_edit": row("GET", PV, *"DDADD"),
     "videos:avatar": row("GET", lambda s: [Path(s["owner"].avatar.name).name], *"AAAAA"),
@@ -163,6 +164,30 @@ def test_the_table_holds(name, role, subjects):
     assert outcome(response) == spec["expect"][role], f"{role} {spec['method']} {url} -> {response.status_code}"
 
 
+# Views the apps mount on the admin site (admin.site.register_view), which the URL walk above
+# skips with the rest of the admin: the same roles and letters.
+ADMIN_VIEWS = {
+    "admin:dashboard": row("GET", NONE, *"DDDAA"),
+    "admin:reported_items": row("GET", NONE, *"DDDAA"),
+}
+
+
+def test_every_mounted_admin_view_has_a_row():
+    assert sorted(f"admin:{name}" for name in admin.site.extra_views) == sorted(ADMIN_VIEWS)
+
+
+@pytest.mark.parametrize("name", sorted(ADMIN_VIEWS))
+@pytest.mark.parametrize("role", ROLES)
+def test_the_admin_views_table_holds(name, role, subjects):
+    spec = ADMIN_VIEWS[name]
+    client = Client()
+    if role != "anon":
+        client.force_login(subjects[role])
+    url = reverse(name, args=spec["args"](subjects))
+    response = client.get(url)
+    assert outcome(response) == spec["expect"][role], f"{role} GET {url} -> {response.status_code}"
+
+
 # Staff status alone opens no private video: on these rows a staff account without permissions
 # gets what a signed-in stranger gets, and so does a moderator under STAFF_2FA whose session has
 # no verified second factor (videos.selectors.staff_may_view_hidden).
@@ -177,6 +202,7 @@ STAFF_BLIND = [
     "videos:comment_delete",
     "videos:media",
     "videos:poster",
+    "videos:poster_tile",
     "videos:captions",
     "moderation:report",
 ]

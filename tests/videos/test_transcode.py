@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 from django_q.models import Schedule
+from PIL import Image
 
 from moderation.decisions import video_decide
 from moderation.models import ModerationDecision
@@ -253,3 +254,19 @@ def test_a_hung_ffmpeg_is_killed_after_the_stall_limit_and_the_retry_finishes(
     assert (first.outcome, first.error) == ("failed", "ffmpeg made no progress for 2 s")
     assert encoding.attempt_log.get(number=2).outcome == "done"
     assert sorted(p.name for p in transcoding.media_dir(video).glob("*.part")) == []
+
+
+def test_the_profile_grid_offers_a_tile_sized_webp_poster_before_the_jpeg(settings, make_user, tmp_path, client):
+    maker = make_user("tiler")
+    video = process(upload(maker, tmp_path, seconds=1.2, width=540, height=960))
+    video_decide(video=video, outcome="approved", actor=None, note="fine")
+    tile = settings.MEDIA_ROOT / "videos" / video.public_id / transcoding.POSTER_TILE
+    with Image.open(tile) as image:
+        assert (image.format, image.size) == ("WEBP", (360, 640))
+    jpeg = settings.MEDIA_ROOT / video.poster
+    assert tile.stat().st_size < jpeg.stat().st_size / 2
+    response = client.get(reverse("videos:poster_tile", args=[video.public_id]))
+    assert response["Content-Type"] == "image/webp" and b"".join(response.streaming_content)[:4] == b"RIFF"
+    html = client.get(reverse("videos:profile", args=["tiler"])).content.decode()
+    webp, jpg = reverse("videos:poster_tile", args=[video.public_id]), reverse("videos:poster", args=[video.public_id])
+    assert f'<source type="image/webp" srcset="{webp}">' in html and html.index(webp) < html.index(f'src="{jpg}"')
