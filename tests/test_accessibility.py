@@ -30,7 +30,7 @@ MISSING_IDREFS = """() => {
   return missing;
 }"""
 
-SIGNED_OUT = ["feed", "video", "search", "profile", "login", "signup-errors"]
+SIGNED_OUT = ["feed", "video", "search", "profile", "login", "signup-errors", "admin-login"]
 SIGNED_IN = ["feed", "video", "search", "profile", "upload", "inbox", "comments"]
 WITH_H1 = {"feed", "video", "search"}
 
@@ -60,6 +60,7 @@ def open_page(page, base, name, video):
         "inbox": "/inbox/",
         "comments": f"/v/{video.public_id}/",
         "signup-errors": "/accounts/signup/",
+        "admin-login": "/admin/login/?next=/admin/moderation/videoreview/",
     }
     page.goto(base + paths[name])
     if name == "signup-errors":
