@@ -610,9 +610,3 @@ def encodings_sweep_stuck() -> dict:
     if requeued or failed or videos:
         logger.info("sweep: requeued=%d failed=%d jobs_sent=%d", requeued, failed, len(videos))
     return {"requeued": requeued, "failed": failed, "jobs_sent": len(videos)}
-
-
-def video_progress(*, video: Video) -> int:
-    """Percent done across renditions, for the status page."""
-    values = [1.0 if e.status == Encoding.Status.DONE else e.progress for e in video.encodings.all()]
-    return int(100 * sum(values) / len(values)) if values else 0

@@ -8,7 +8,7 @@
   });
 
   // Toasts (Django messages): dismissed by their button or Escape; information hides itself
-  // after a while, but not while the pointer or focus is on it; errors stay until dismissed.
+  // after a while, but not while the pointer or focus is on it; warnings and errors stay.
   const TOAST_MS = 6000;
   function dismiss(toast) {
     if (!toast || toast.classList.contains("is-leaving")) return;
