@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from accounts.models import Follow, User
 from recommendations import services, store
+from recommendations.models import RecommenderSettings
 from recommendations.selectors import feed_for_viewer
 from videos.models import Category, EngagementEvent, Video
 
@@ -50,6 +51,9 @@ class Command(BaseCommand):
         parser.add_argument("--requests", type=int, default=200)
         parser.add_argument("--database-url", default="", help="an empty database to use (default: temporary SQLite)")
         parser.add_argument("--seed", type=int, default=7)
+        parser.add_argument(
+            "--learned-head", type=int, default=None, help="videos given learned weights (default: the settings row's)"
+        )
         parser.add_argument(
             "--reuse",
             action="store_true",
@@ -100,6 +104,8 @@ class Command(BaseCommand):
             f"interactions={opts['interactions']} database={connection.vendor}" + (" reused" if reused else "")
         )
         self.stdout.flush()
+        if opts["learned_head"] is not None:
+            RecommenderSettings.objects.update_or_create(pk=1, defaults={"learned_head": opts["learned_head"]})
         connection.close()
         t0 = time.monotonic()
         child = subprocess.run(
@@ -140,6 +146,8 @@ def _argv(opts) -> list[str]:
         args += [f"--{name}", str(opts[name])]
     if opts["database_url"]:
         args += ["--database-url", opts["database_url"]]
+    if opts["learned_head"] is not None:
+        args += ["--learned-head", str(opts["learned_head"])]
     return args + ["--reuse"] * bool(opts["reuse"])
 
 
