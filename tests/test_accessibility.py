@@ -8,6 +8,8 @@ from axe_playwright_python.sync_playwright import Axe
 from django.contrib.auth.models import Group
 
 from accounts.services import notification_send
+from moderation.models import ModerationDecision
+from moderation.services import decision_record
 from tests.conftest import save_artifact
 from tests.factories import make_user, ready_video
 from tests.videos.player_browser import sign_in
@@ -107,9 +109,16 @@ def test_the_moderators_queue_has_no_serious_violation(live_server, page, site):
     moderator = make_user("mod", is_staff=True)
     moderator.groups.add(Group.objects.get(name="Moderators"))
     Video.objects.filter(pk=site["video"].pk).update(moderation=Video.Moderation.REVIEW)
+    # Score chips in every colour band (their white text on amber and olive was about 3.5:1).
+    decision_record(
+        item=site["video"], source=ModerationDecision.Source.AUTO, outcome=ModerationDecision.Outcome.REVIEW,
+        action="screen", reason="Held for review.", subject_user=site["maker"],
+        scores={"V": 0.95, "H": 0.62, "S": 0.41, "HR": 0.1},
+    )  # fmt: skip
     sign_in(page, live_server, moderator)
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(f"{live_server.url}/admin/moderation/videoreview/")
     page.locator("#result_list").wait_for()
+    assert page.locator("#result_list", has_text="V 0.95").count() == 1
     save_artifact(page, "a11y-moderator-queue")
     assert_accessible(page, "moderators' queue")
