@@ -8,14 +8,16 @@ moderation job. The gate is told that:
 - a video's source was accepted              `video_source_accepted(video=)`
 - a video's source decodes (transcoding starts) `video_source_checked(video=)`
 - a video's renditions are ready             `video_renditions_ready(video=)`
-- a video's title, description or captions changed   `video_text_changed(video=)`
+- a video's title, description or captions changed   `video_text_changed(video=)` (a published
+  video's new title and description are staged: tiktok.staging)
 - a private or unlisted video was made public `video_made_public(video=)`
-- a profile's display name or bio changed    `profile_changed(user=)`
+- a profile's display name, bio or avatar was staged   `profile_changed(user=)`
 - an avatar is about to be stored            `avatar_check(data=)` (raises ValidationError to refuse)
 
-Content starts unpublished (a comment and profile text held, a video pending), and only the gate
-publishes it, so a gate that is missing or raises fails closed: the item stays where it started,
-the error is logged, and the sweepers and re-scoring jobs try again later."""
+Content starts unpublished (a comment held, a video pending, an edit staged beside the approved
+version), and only the gate publishes it, so a gate that is missing or raises fails closed: the
+item stays where it started, the error is logged, and the sweepers and re-scoring jobs try again
+later."""
 
 import functools
 import logging
