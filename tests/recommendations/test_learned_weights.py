@@ -115,3 +115,27 @@ def test_a_row_keeps_its_k_weights_of_largest_magnitude_negative_ones_included()
         strongest = np.argsort(-np.abs(row))[:4]
         assert set(idx[ptr[r] : ptr[r + 1]].tolist()) == set(strongest.tolist())
         assert np.allclose(sorted(val[ptr[r] : ptr[r + 1]]), sorted(row[strongest]), rtol=1e-3, atol=1e-6)
+
+
+def test_candidate_ranks_count_only_unseen_videos_with_a_positive_score():
+    """The held-out video's rank among what the feed's collaborative pool draws from, against a
+    dense computation: anchors' summed list weights, the viewer's other videos left out."""
+    rng = np.random.default_rng(9)
+    n_users, n_items = 40, 30
+    x = rng.random((n_users, n_items)) < 0.25
+    pu, pi = (a.astype(np.int64) for a in np.nonzero(x))
+    latest = rng.random(len(pu))
+    held, users = training.validation_carve(pu, pi, latest, n_users, ordered=True)
+    val = training.Validation(pu, pi, np.ones(len(pu)), latest, held, users, n_items)
+    b = rng.normal(size=(n_items, n_items)).astype(np.float32)
+    np.fill_diagonal(b, 0)
+    ptr, idx, sim = training.dense_topk(b, 8)
+    ranks = val.candidate_ranks(ptr, idx, sim, anchors=500, half_life=np.inf)
+    kept = sp.csr_matrix((sim, idx, ptr), shape=(n_items, n_items)).toarray()
+    for n, user in enumerate(users):
+        target = pi[held[n]]
+        others = [i for i in np.flatnonzero(x[user]) if i != target]
+        score = kept[others].sum(axis=0)
+        pool = [i for i in range(n_items) if score[i] > 0 and i not in others]
+        expected = 1 + sum(score[i] > score[target] for i in pool) if target in pool else np.inf
+        assert ranks[n] == expected
