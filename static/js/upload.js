@@ -127,8 +127,18 @@
     if (!form().reportValidity()) event.preventDefault();
   });
 
+  let sendStarted = 0;
+  function timeLeft(loaded, total) {
+    const elapsed = (Date.now() - sendStarted) / 1000;
+    if (!sendStarted || loaded < total * 0.05 || elapsed < 1) return "";
+    const seconds = (elapsed * (total - loaded)) / loaded;
+    if (seconds < 60) return " · about " + Math.max(5, Math.round(seconds / 5) * 5) + " s left";
+    return " · about " + Math.round(seconds / 60) + " min left";
+  }
+
   document.addEventListener("htmx:beforeRequest", function (event) {
     if (event.target !== form()) return;
+    sendStarted = Date.now();
     const box = document.getElementById("upload-progress");
     if (box) box.hidden = false;
     const button = document.getElementById("upload-submit");
@@ -141,7 +151,7 @@
     const bar = document.getElementById("upload-bar");
     const label = document.getElementById("upload-percent");
     if (bar) bar.value = percent;
-    if (label) label.textContent = "Uploading: " + percent + "%";
+    if (label) label.textContent = "Uploading: " + percent + "%" + (percent < 100 ? timeLeft(event.detail.loaded, event.detail.total) : "");
     // Tests and assistive tech can see the furthest point reached, even after a fast upload.
     const f = form();
     f.dataset.progressMax = String(Math.max(Number(f.dataset.progressMax || 0), percent));

@@ -2,12 +2,15 @@
 converting 720p and 360p, moderating), an estimate of the time left, and what "Moderation: pending"
 means while the automatic check runs."""
 
+import importlib
 from datetime import timedelta
 
 import pytest
+from django.apps import apps
 from django.utils import timezone
 
 from tests.conftest import save_artifact
+from tests.media import make_clip
 from tests.videos.player_browser import sign_in
 from videos.models import Encoding, Video
 from videos.status_stage import video_stage
@@ -79,3 +82,31 @@ def test_the_status_page_shows_the_bar_the_stage_and_then_what_moderation_is_doi
     assert "automatic check" in page.locator("#moderation-explained").inner_text()
     assert page.locator(".step[aria-current=step]").inner_text().endswith("Moderating")
     save_artifact(page, "status-moderating")
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_slow_upload_shows_its_percent_and_the_time_left(live_server, page, make_user, tmp_path):
+    importlib.import_module("videos.migrations.0003_seed_categories").seed(apps, None)
+    clip = make_clip(tmp_path / "pier.mp4", seconds=3, width=640, height=360)
+    sign_in(page, live_server, make_user("maya"))
+    page.goto(f"{live_server.url}/upload/")
+    page.fill("#id_title", "Sunset at the pier")
+    page.get_by_label("Travel", exact=True).check()
+    page.set_input_files("#id_file", str(clip))
+    # A slow uplink (about 4 s for this clip), through Chromium's own network throttling.
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    rate = max(20_000, clip.stat().st_size // 4)
+    cdp.send("Network.emulateNetworkConditions",
+             {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": rate})  # fmt: skip
+    page.click("#upload-submit")
+    page.wait_for_function("() => /left/.test(document.getElementById('upload-percent').textContent)", timeout=20_000)
+    label = page.locator("#upload-percent").inner_text()
+    assert label.startswith("Uploading: ") and "left" in label, label
+    bar = page.locator("#upload-bar").bounding_box()
+    assert bar["height"] >= 8 and page.locator("#upload-percent").bounding_box()["x"] < 390 - 100
+    page.locator("#upload-submit").scroll_into_view_if_needed()
+    save_artifact(page, "upload-uploading-with-estimate")
+    page.wait_for_url("**/status/", timeout=60_000)
