@@ -9,6 +9,7 @@ from recommendations.selectors import caches_clear
 from recommendations.services import recommender_train
 from tests.conftest import save_artifact
 from tests.recommendations.catalogue import make_catalogue, plant_engagement
+from tests.test_accessibility import assert_accessible
 from tests.videos.player_browser import sign_in
 from videos.models import EngagementEvent, Hashtag, Video
 
@@ -61,6 +62,7 @@ def test_discover_lists_trending_videos_rising_hashtags_and_creators_from_the_ni
     assert f"/@{followed.username}/" not in people and f"/@{blocked.username}/" not in people
     assert f"/@{viewer.username}/" not in people
     save_artifact(page, "discover")
+    assert_accessible(page, "discover")
 
     first = page.locator(".creators-to-follow li").first
     name = first.locator("a").first.get_attribute("href").strip("/@")
@@ -79,3 +81,4 @@ def test_before_any_training_discover_shows_the_most_liked_videos(live_server, p
     assert shown.count() == len(hrefs) > 0
     assert all(v.like_count > 0 for v in shown)
     save_artifact(page, "discover-signed-out")
+    assert_accessible(page, "discover signed out")
