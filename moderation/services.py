@@ -367,7 +367,9 @@ def comments_rescore(*, comments) -> int:
         candidates.append(comment)
     if not candidates:
         return 0
-    results = texts_screen(texts=[c.text for c in candidates], scope=ModerationPolicy.Scope.COMMENTS)
+    # Each text alone, as when it was posted: in a batch the int8 encoder's scores move slightly, and a
+    # re-check must not flip a decision on that noise.
+    results = texts_screen(texts=[c.text for c in candidates], scope=ModerationPolicy.Scope.COMMENTS, alone=True)
     changed = 0
     for comment, verdict in zip(candidates, results, strict=True):
         state = STATE_FOR_OUTCOME[verdict.outcome]
