@@ -50,6 +50,13 @@ def test_back_from_a_profile_restores_the_slide_and_the_loaded_pages(live_server
         page.wait_for_selector(f"#slide-{here}")
         assert wait_until(lambda: slide_in_view(page) == here)
 
+        # The restored feed goes on loading: the next page arrives, nothing twice.
+        for _ in range(4):
+            page.keyboard.press("ArrowDown")
+            page.wait_for_timeout(500)
+        assert wait_until(lambda: len(_slides(page)) == 10)
+        assert len(set(_slides(page))) == 10
+
         # A fresh visit (not back or forward) starts at the top again.
         page.goto(live_server.url + "/")
         assert page.evaluate("document.getElementById('feed').scrollTop") == 0
