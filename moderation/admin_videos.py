@@ -108,10 +108,12 @@ class QueueFilter(admin.SimpleListFilter):
         chosen = super().value()
         if chosen in ("waiting", "all"):
             return chosen
-        return "all" if "moderation__exact" in self.used_parameters_all else "waiting"
+        # An action names its videos by their ids: it reaches each one selected, listed or not.
+        return "all" if self.explicit_state or self.acting else "waiting"
 
     def __init__(self, request, params, model, model_admin):
-        self.used_parameters_all = set(params)
+        self.explicit_state = "moderation__exact" in params
+        self.acting = request.method == "POST"
         super().__init__(request, params, model, model_admin)
 
     def choices(self, changelist):

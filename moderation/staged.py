@@ -15,12 +15,23 @@ Outcome = ModerationDecision.Outcome
 ACTION = "edit"
 
 
-def staged_text(item) -> str:
-    """The staged version's text as the text decision reads it (and decisions quote it)."""
-    version = staging.owner_version(item)
+def _text(item, version: dict) -> str:
     if isinstance(item, Video):
         return f"{version['title']}\n{version['description']}"
     return f"{version['display_name']}\n{version['bio']}"
+
+
+def staged_text(item) -> str:
+    """The staged version's text as the text decision reads it (and decisions quote it)."""
+    return _text(item, staging.owner_version(item))
+
+
+def _text_already_shown(item, text: str) -> bool:
+    """Whether the staged text is the text others see now (a profile hidden or rejected shows
+    none, so its text is decided again)."""
+    if not isinstance(item, Video) and item.profile_state != item.ProfileState.PUBLISHED:
+        return False
+    return text == _text(item, staging.live_version(item))
 
 
 def owner(item):
@@ -50,7 +61,11 @@ def staged_screen(*, item) -> ModerationDecision | None:
         return None
     text = staged_text(item)
     scope = ModerationPolicy.Scope.VIDEOS if isinstance(item, Video) else ModerationPolicy.Scope.PROFILES
-    outcome, reason, thresholds, scores, version = services._screen_text(text=text, scope=scope)
+    if _text_already_shown(item, text) or not text.strip():
+        # Only the picture changed (the image check passed it on upload), or the text was removed.
+        outcome, reason, thresholds, scores, version = Outcome.APPROVED, "No new text to decide.", {}, {}, ""
+    else:
+        outcome, reason, thresholds, scores, version = services._screen_text(text=text, scope=scope)
     decision = services.decision_record(
         item=item,
         source=ModerationDecision.Source.AUTO,

@@ -148,8 +148,8 @@ def test_a_held_profile_edit_shows_the_owner_the_new_version_and_others_the_appr
 def test_a_staged_avatar_is_served_to_its_owner_only_until_approved(client, moderator):
     person = make_user("painter")
     force("profiles", "review")
-    account_services.profile_update(
-        user=person, display_name="", bio="", avatar=ContentFile(b"\xff\xd8\xff\xe0 jpeg", name="new.jpg")
+    account_services.profile_update(  # a new name with the picture: the text decision holds both
+        user=person, display_name="Painter", bio="", avatar=ContentFile(b"\xff\xd8\xff\xe0 jpeg", name="new.jpg")
     )
     person.refresh_from_db()
     assert not person.avatar and person.staged_avatar
@@ -163,6 +163,18 @@ def test_a_staged_avatar_is_served_to_its_owner_only_until_approved(client, mode
     assert person.avatar_url == url and not person.staged_avatar
     client.force_login(make_user("another"))
     assert client.get(url).status_code in (200, 302)
+
+
+def test_a_new_picture_alone_needs_no_text_decision():
+    person = make_user("painter")
+    person.display_name = "Painter"
+    person.save()
+    force("profiles", "review")
+    account_services.profile_update(
+        user=person, display_name="Painter", bio="", avatar=ContentFile(b"\xff\xd8\xff\xe0 jpeg", name="new.jpg")
+    )
+    person.refresh_from_db()
+    assert person.avatar and not person.staged_avatar and person.staged_at is None
 
 
 def test_a_display_name_given_at_sign_up_waits_like_any_edit():
