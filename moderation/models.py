@@ -71,6 +71,9 @@ class ModerationPolicy(models.Model):
     category = models.CharField(max_length=3, choices=[(c, f"{c} ({CATEGORY_NAMES[c]})") for c in CATEGORIES])
     review_threshold = models.FloatField()
     reject_threshold = models.FloatField()
+    # Set when a person changes a threshold in the admin: `apply_comment_thresholds` (the model's
+    # proposed thresholds) never overwrites such a row.
+    changed_by_moderator = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

@@ -249,36 +249,52 @@ def metrics(probs: np.ndarray, rows: list[dict]) -> dict:
         out["any_auprc"] = float(average_precision_score(y, probs[any_known].max(axis=1)))
     else:
         out["any_auprc"] = None
+    # The published convention: every row, a missing label counted as 0.
+    out["any_auprc_all_rows"] = (
+        float(average_precision_score(any_pos, probs.max(axis=1))) if any_pos.any() and not any_pos.all() else None
+    )
     out["any_positives"] = int(any_pos.sum())
     known_scores = [v["auprc"] for v in out["categories"].values() if v["auprc"] is not None]
     out["mean_auprc"] = float(np.mean(known_scores)) if known_scores else None
     return out
 
 
-def choose_thresholds(probs: np.ndarray, rows: list[dict]) -> dict:
-    """Per category from the validation split: review from the lowest probability where precision
-    reaches 0.6, reject from where it reaches 0.95. Floors (0.3 and 0.8) because the validation split
-    holds far more harmful text than a real comment stream, so its precision flatters low thresholds."""
-    from sklearn.metrics import precision_recall_curve  # noqa: PLC0415  (scikit-learn, see the note at the top)
+REVIEW_PRECISION = 0.5  # a person looks at a text once it is at least as likely harmful as not
+REJECT_PRECISION = 0.95  # removed without a person only when 19 in 20 such texts are harmful
+REVIEW_FLOOR, REJECT_FLOOR = 0.15, 0.8
 
+
+def choose_thresholds(probs: np.ndarray, rows: list[dict]) -> dict:
+    """Per category from the validation split (never the held-out one). Precision is counted with
+    the validation rows reweighted to the category's reference base rate (REFERENCE_RATES, the rate
+    the probabilities are calibrated to), because the split holds far more harmful text than a
+    comment stream and its raw precision flatters low thresholds. Review: the lowest probability
+    where that precision reaches REVIEW_PRECISION; reject: where it reaches REJECT_PRECISION. Floors
+    keep review >= 0.15 and reject >= max(0.8, review + 0.05); a category with fewer than 5
+    positives keeps 0.5 / 0.95."""
     labels = label_matrix(rows)
     out = {}
     for j, c in enumerate(CATEGORIES):
         known = labels[:, j] >= 0
         y, p = labels[known, j], probs[known, j]
         review, reject = 0.5, 0.95
-        if y.sum() >= 5:
-            precision, _, cuts = precision_recall_curve(y, p)
-            precision = precision[:-1]
+        if y.sum() >= 5 and (y == 0).sum() >= 5:
+            rate = REFERENCE_RATES[c]
+            weight = np.where(y == 1, rate / y.mean(), (1 - rate) / (1 - y.mean()))
+            order = np.argsort(-p, kind="stable")
+            tp = np.cumsum(weight[order] * (y[order] == 1))
+            total = np.cumsum(weight[order])
+            precision = tp / total
 
-            def first(target, precision=precision, cuts=cuts):
+            def lowest(target, precision=precision, order=order, p=p):
+                # The lowest cut (scanning from the top score down) at which precision is still >= target.
                 ok = np.nonzero(precision >= target)[0]
-                return float(cuts[ok[0]]) if len(ok) else None
+                return float(p[order][ok[-1]]) if len(ok) else None
 
-            review = first(0.6) or review
-            reject = first(0.95) or reject
-        review = round(min(max(review, 0.3), 0.9), 2)
-        reject = round(min(max(reject, review + 0.05, 0.8), 0.99), 2)
+            review = lowest(REVIEW_PRECISION) or review
+            reject = lowest(REJECT_PRECISION) or reject
+        review = round(min(max(review, REVIEW_FLOOR), 0.9), 2)
+        reject = round(min(max(reject, review + 0.05, REJECT_FLOOR), 0.99), 2)
         out[c] = {"review": review, "reject": reject}
     return out
 
@@ -298,11 +314,16 @@ def train_candidate(
     C: float = 1.0,
     include_human: bool = True,
     version: str | None = None,
+    adapter: Path | None | str = "active",
+    extra_meta: dict | None = None,
 ) -> dict:
     """Fit, calibrate and measure a candidate, and measure the model in use on the same held-out
     rows. Returns {"heads", "thresholds", "validation", "heldout", "active", "counts"}; writes nothing
-    but the embedding cache."""
-    encoder = classifier.get_encoder()
+    but the embedding cache. The heads are fitted on the encoder with `adapter` merged in (by default
+    the active artifact's, so retraining on moderators' decisions keeps the fine-tuned encoder)."""
+    if adapter == "active":
+        adapter = classifier.active_heads().adapter
+    encoder = classifier.get_encoder(adapter)
     cache = embedding_cache_dir()
     train_rows = load_split("train", limit)
     human = human_rows() if include_human else []
@@ -319,15 +340,27 @@ def train_candidate(
         validation=(v_emb, v_own, val_rows),
         version=version,
         C=C,
-        meta={"encoder": encoder.name, "backend": encoder.backend, "max_length": classifier.MAX_LENGTH},
+        meta={
+            "encoder": encoder.name,
+            "backend": encoder.backend,
+            "max_length": classifier.MAX_LENGTH,
+            **(extra_meta or {}),
+        },
     )
+    heads.adapter = Path(adapter) if adapter else None
     v_probs = text_probabilities(heads, v_emb, v_own, len(val_rows))
     thresholds = choose_thresholds(v_probs, val_rows)
     heads.meta["thresholds"] = thresholds
     candidate = metrics(text_probabilities(heads, h_emb, h_own, len(held_rows)), held_rows)
     try:
         current_heads = classifier.active_heads()
-        current = metrics(text_probabilities(current_heads, h_emb, h_own, len(held_rows)), held_rows)
+        if current_heads.adapter == heads.adapter or (
+            current_heads.adapter and heads.adapter and classifier.same_file(current_heads.adapter, heads.adapter)
+        ):
+            c_emb, c_own = h_emb, h_own
+        else:  # the model in use reads text through another encoder
+            c_emb, c_own = embed_rows(classifier.get_encoder(current_heads.adapter), held_rows, cache)
+        current = metrics(text_probabilities(current_heads, c_emb, c_own, len(held_rows)), held_rows)
         current["version"] = current_heads.version
     except classifier.ClassifierUnavailable:
         current = None
@@ -354,3 +387,86 @@ def not_worse(candidate: dict, current: dict | None) -> bool:
     if candidate.get("any_auprc") is None:
         return False
     return candidate["any_auprc"] >= current["any_auprc"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Fine-tuning the encoder (once per release; see finetune.py)
+
+RARE = ("S", "V", "SH", "S3", "H2", "V2")
+
+
+def fine_tune_rows(rows: list[dict], n: int | None, seed: int = 13) -> list[dict]:
+    """At most n training rows for the fine-tune: every written row and every row positive for a
+    rare category (S, V, SH, S3, H2, V2), then a seeded sample of the rest."""
+    if n is None or n >= len(rows):
+        return rows
+    import random  # noqa: PLC0415  (only here)
+
+    must = [r for r in rows if r.get("written") or any(r.get(c) == 1 for c in RARE)]
+    rest = [r for r in rows if not (r.get("written") or any(r.get(c) == 1 for c in RARE))]
+    rng = random.Random(seed)
+    if len(must) >= n:
+        return rng.sample(must, n)
+    return must + rng.sample(rest, n - len(must))
+
+
+def fine_tune_candidate(
+    *,
+    config,
+    work_dir: Path,
+    rows: int | None = None,
+    resume: bool = False,
+    limit: int | None = None,
+    heldout_limit: int | None = None,
+    C: float = 1.0,
+    include_human: bool = True,
+    version: str | None = None,
+) -> dict:
+    """Fine-tune an adapter on the training split (checkpointed in work_dir), then fit and measure
+    heads on the merged encoder as train_candidate does. The run's figures go into the heads' meta."""
+    import time  # noqa: PLC0415  (only here)
+
+    from moderation.training import finetune  # noqa: PLC0415  (imports nothing heavy itself)
+
+    train_rows = load_split("train", limit) + (human_rows() if include_human else [])
+    chosen = fine_tune_rows(train_rows, rows)
+    log.info(
+        "fine-tuning on %d rows (rank %d, top %d layers, %d tokens)",
+        len(chosen),
+        config.rank,
+        config.layers,
+        config.max_length,
+    )
+    started = time.monotonic()
+    adapter = finetune.fine_tune(
+        base_dir=classifier.base_encoder_dir(),
+        train_rows=chosen,
+        validation_rows=load_split("validation", limit),
+        work_dir=work_dir,
+        config=config,
+        resume=resume,
+    )
+    _, arrays = finetune.load_adapter(adapter)
+    minutes = (time.monotonic() - started) / 60
+    meta = {
+        "fine_tune": {
+            "rows": len(chosen),
+            "epochs": config.epochs,
+            "rank": config.rank,
+            "alpha": config.alpha,
+            "layers": config.layers,
+            "max_length": config.max_length,
+            "batch_size": config.batch_size,
+            "minutes_this_run": round(minutes, 1),
+            "adapter_parameters": int(sum(a.size for a in arrays.values())),
+        }
+    }
+    return train_candidate(
+        limit=limit,
+        heldout_limit=heldout_limit,
+        C=C,
+        include_human=include_human,
+        version=version,
+        adapter=adapter,
+        extra_meta=meta,
+    )

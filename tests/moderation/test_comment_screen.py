@@ -109,13 +109,13 @@ def test_a_script_tag_in_a_comment_is_rendered_escaped(client, video):
 
 
 def test_the_comment_is_held_when_the_model_cannot_run(video, settings, tmp_path, monkeypatch):
-    monkeypatch.setattr(classifier, "_encoder", None)
+    monkeypatch.setattr(classifier, "_encoders", {})
     settings.COMMENT_ENCODER_DIR = str(tmp_path / "no-encoder-here")
     comment = _comment(video, "a perfectly nice comment")
     assert services.comment_screen(comment=comment) == "held"
     decision = services.decisions_for(item=comment).get()
     assert decision.outcome == "review" and "could not run" in decision.reason
-    monkeypatch.setattr(classifier, "_encoder", None)  # the next test loads the real one again
+    monkeypatch.setattr(classifier, "_encoders", {})  # the next test loads the real one again
 
 
 def test_a_profile_change_is_screened_the_same_way():
