@@ -454,6 +454,8 @@ def _again_reason(row) -> str:
         return "You have seen everything else: shown again although you skipped it or turned it down."
     if row.liked:
         return "You liked this before and have seen everything newer."
+    if row.last_seen is None:  # never played by this viewer (or a viewer without a history)
+        return "You are caught up on what is new: one from further back in the catalogue."
     return "You have seen everything newer: one you watched before, not shown for a while."
 
 
