@@ -3,6 +3,8 @@ written examples: maps every source to the eight categories and assigns fixed sp
 
 Run once by hand (the product never reads the reference folder):
     python -m moderation.training.build_dataset /path/to/shared/data/moderation
+How many held-out rows have a near-duplicate in train:
+    python -m moderation.training.build_dataset --leakage moderation/training/data
 Writes data/{train,validation,heldout}.jsonl.gz next to this file. A label that a source does not
 speak to is left out of the row (unknown), so that head does not learn from it.
 """
@@ -426,7 +428,38 @@ def main(folder: Path) -> None:
         sys.stderr.write(f"{name} {len(items)} {counts}\n")
 
 
+def leakage(folder: Path) -> str:
+    """How many held-out rows have a sibling in train: the same normalised text, or at least half
+    of the word 8-grams of one of the two in common."""
+    train = [json.loads(line) for line in gzip.open(folder / "train.jsonl.gz")]
+    held = [json.loads(line) for line in gzip.open(folder / "heldout.jsonl.gz")]
+    seen, index, sizes = set(), {}, []
+    for k, r in enumerate(train):
+        norm = normalise(r["prompt"])
+        seen.add(norm)
+        g = grams(norm)
+        sizes.append(len(g))
+        for h in g:
+            index.setdefault(h, set()).add(k)
+    exact = near = 0
+    for r in held:
+        norm = normalise(r["prompt"])
+        if norm in seen:
+            exact += 1
+            continue
+        g, hits = grams(norm), {}
+        for h in g:
+            for k in index.get(h, ()):
+                hits[k] = hits.get(k, 0) + 1
+        near += any(shared >= OVERLAP * min(len(g), sizes[k]) for k, shared in hits.items())
+    share = (exact + near) / len(held)
+    return f"heldout_rows={len(held)} same_text_in_train={exact} near_duplicate_in_train={near} share={share:.3f}"
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit("usage: build_dataset.py SHARED_MODERATION_FOLDER")
-    main(Path(sys.argv[1]))
+    if len(sys.argv) == 3 and sys.argv[1] == "--leakage":
+        sys.stdout.write(leakage(Path(sys.argv[2])) + "\n")
+    elif len(sys.argv) == 2:
+        main(Path(sys.argv[1]))
+    else:
+        sys.exit("usage: build_dataset.py SHARED_MODERATION_FOLDER | --leakage DATA_FOLDER")
