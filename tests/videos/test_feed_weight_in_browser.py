@@ -80,7 +80,7 @@ def test_the_next_clips_rendition_follows_the_throughput_of_the_previous_one(liv
     page.keyboard.press("ArrowDown")
     assert wait_until(lambda: playing(page, slides[1]), timeout=30)
     measured = page.evaluate("window.clipNetwork")
-    assert measured and measured["from"] == slides[0]
+    assert measured and measured["from"] in slides[:3]  # the latest clip that arrived whole
     assert (measured["kbps"] < 6000) == (expected == "360"), measured
     fourth = page.locator(f"#slide-{slides[3]} video.player")
     assert fourth.get_attribute("data-rendition") == expected
