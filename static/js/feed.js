@@ -10,7 +10,7 @@
   const RATE_KEY = "clip:kbps"; // throughput measured on the last clip, kbit/s
   const HD_KBPS = 6000; // 720p is encoded at up to 4 Mbit/s: choose it with room to spare
   const AHEAD = 2; // clips loaded beyond the visible one
-  const DOUBLE_TAP_MS = 320;
+  const DOUBLE_TAP_MS = 350;
   const SKIP_SECONDS = 2;
   const VISIBLE = 0.6;
   const feed = document.getElementById("feed");
