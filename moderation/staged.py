@@ -63,9 +63,10 @@ def staged_screen(*, item) -> ModerationDecision | None:
     scope = ModerationPolicy.Scope.VIDEOS if isinstance(item, Video) else ModerationPolicy.Scope.PROFILES
     if _text_already_shown(item, text) or not text.strip():
         # Only the picture changed (the image check passed it on upload), or the text was removed.
-        outcome, reason, thresholds, scores, version = Outcome.APPROVED, "No new text to decide.", {}, {}, ""
+        verdict = services.TextVerdict(Outcome.APPROVED, "No new text to decide.", {}, {}, "")
     else:
-        outcome, reason, thresholds, scores, version = services._screen_text(text=text, scope=scope)
+        verdict = services.texts_screen(texts=[text], scope=scope)[0]
+    outcome, reason = verdict.outcome, verdict.reason
     decision = services.decision_record(
         item=item,
         source=ModerationDecision.Source.AUTO,
@@ -74,9 +75,10 @@ def staged_screen(*, item) -> ModerationDecision | None:
         action=ACTION,
         text_snapshot=text,
         subject_user=owner(item),
-        scores=scores,
-        thresholds=thresholds,
-        model_versions={"comment_classifier": version} if version else {},
+        scores=verdict.scores,
+        thresholds=verdict.thresholds,
+        model_versions=verdict.model_versions,
+        stages=verdict.stages,
     )
     if outcome == Outcome.APPROVED:
         staged_apply(item=item, approved=True)
