@@ -174,3 +174,20 @@ def test_an_upload_while_the_store_is_down_is_refused_with_one_line_and_leaves_n
     assert type(refused.value).__name__ == "ValidationError"
     assert Video.objects.count() == 0 and server.keys(bucket) == []
     assert files_under(settings.UPLOAD_TMP_ROOT, settings.MEDIA_WORK_ROOT) == []
+
+
+def test_a_deletion_while_the_store_is_down_hides_the_video_and_cleanup_removes_its_objects_later(
+    store_through_proxy, client, make_user
+):
+    server, bucket, proxy = store_through_proxy
+    video = ready_video(make_user())
+    proxy.cut()
+    video_delete(video=video)  # no error for the creator: the row says deleted
+    video.refresh_from_db()
+    assert video.deleted_at is not None
+    assert client.get(media_url(video)).status_code == 404
+    assert f"videos/{video.public_id}/720p.mp4" in server.keys(bucket)  # still there, unreferenced
+
+    proxy.restore()
+    call_command("cleanup_media", stdout=StringIO(), stderr=StringIO())
+    assert not [k for k in server.keys(bucket) if video.public_id in k]
