@@ -52,6 +52,12 @@ def export(user: User) -> dict:
             "email": user.email,
             "display_name": user.display_name,
             "bio": user.bio,
+            # An edit waiting for moderation (tiktok.staging): null when none waits.
+            "edit_under_review": (
+                {"display_name": user.staged_display_name, "bio": user.staged_bio, "since": user.staged_at}
+                if user.staged_at
+                else None
+            ),
             "profile_state": user.profile_state,
             "date_joined": user.date_joined,
             "last_login": user.last_login,
@@ -82,9 +88,12 @@ def export(user: User) -> dict:
 
 
 def export_media(user: User) -> list[tuple[Path | str, str]]:
-    if not user.avatar:
-        return []
-    return [(user.avatar.name, f"media/avatar{Path(user.avatar.name).suffix}")]
+    files = []
+    if user.avatar:
+        files.append((user.avatar.name, f"media/avatar{Path(user.avatar.name).suffix}"))
+    if user.staged_avatar and user.staged_avatar.name != user.avatar.name:  # waiting for moderation
+        files.append((user.staged_avatar.name, f"media/avatar-under-review{Path(user.staged_avatar.name).suffix}"))
+    return files
 
 
 def erase(user: User) -> None:

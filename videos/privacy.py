@@ -27,6 +27,12 @@ def export(user) -> dict:
                 "id": v.public_id,
                 "title": v.title,
                 "description": v.description,
+                # An edit waiting for moderation (tiktok.staging): null when none waits.
+                "edit_under_review": (
+                    {"title": v.staged_title, "description": v.staged_description, "since": v.staged_at}
+                    if v.staged_at
+                    else None
+                ),
                 "categories": [c.name for c in v.categories.all()],
                 "hashtags": [h.name for h in v.hashtags.all()],
                 "visibility": v.visibility,

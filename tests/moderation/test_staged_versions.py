@@ -8,11 +8,13 @@ from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.urls import reverse
 
+from accounts import privacy as account_privacy
 from accounts import services as account_services
 from accounts.models import Notification
 from moderation import decisions
 from moderation.models import ModerationDecision, ModerationPolicy
 from tests.factories import make_user, ready_video
+from videos import privacy as video_privacy
 from videos import services as video_services
 from videos.models import Category, Video
 from videos.selectors import search_videos
@@ -188,3 +190,17 @@ def test_deciding_an_edit_that_is_no_longer_waiting_is_refused(moderator):
     video = ready_video(make_user("maker"), media=False)
     with pytest.raises(decisions.Refused, match="No edit is waiting"):
         decisions.staged_decide(item=video, outcome="approved", actor=moderator)
+
+
+def test_a_data_export_includes_the_edits_under_review():
+    person = make_user("dancer")
+    video = ready_video(person, title="Sunset at the pier", media=False)
+    force("profiles", "review")
+    force("videos", "review")
+    account_services.profile_update(user=person, display_name="Dancing Queen", bio="")
+    edit(video, "Sunrise at the pier")
+    person.refresh_from_db()
+    profile = account_privacy.export(person)["profile.json"]
+    assert profile["edit_under_review"]["display_name"] == "Dancing Queen" and profile["display_name"] == ""
+    (row,) = video_privacy.export(person)["videos.json"]
+    assert row["title"] == "Sunset at the pier" and row["edit_under_review"]["title"] == "Sunrise at the pier"
