@@ -185,3 +185,20 @@ def test_the_override_rate_counts_only_moderators_changing_an_automatic_outcome(
     page = client.get("/admin/dashboard/").content.decode()
     assert re.search(r'id="override-rate"[^>]*>40%<', page)
     assert '<td id="overrides">2 / 3</td>' in page and '<td id="appeals-decided">1 / 0</td>' in page
+
+
+def test_a_waiting_title_edit_is_decided_from_the_video_review_page(client, moderator):
+    edited = video("Live title", staged_title="Edited title", staged_description="new words")
+    Video.objects.filter(pk=edited.pk).update(staged_at=edited.created_at)
+    client.force_login(moderator)
+    url = f"{QUEUE}{edited.pk}/change/"
+    page = client.get(url).content.decode()
+    assert '<td id="staged-title">Edited title</td>' in page and "Live title" in page
+    refused = client.post(url, {"decision": "reject_edit", "note": ""})
+    assert refused.status_code == 200 and "Say why" in refused.content.decode()
+    assert client.post(url, {"decision": "approve_edit", "note": "", "_save": "Save"}).status_code == 302
+    edited.refresh_from_db()
+    assert (edited.title, edited.description, edited.staged_at) == ("Edited title", "new words", None)
+    assert edited.moderation == "approved"
+    decision = ModerationDecision.objects.filter(object_id=edited.pk, content_type__model="video").first()
+    assert (decision.action, decision.outcome, decision.actor) == ("edit", "approved", moderator)
