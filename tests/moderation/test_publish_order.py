@@ -5,13 +5,15 @@ PUBLISH_360P_FIRST its 360p is watchable before the 720p is done, and still only
 
 import shutil
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from moderation.models import ModerationDecision, VideoModerationJob
 from moderation.tasks import moderate_video
-from moderation.video_jobs import MODERATE_TASK
+from moderation.video_jobs import MODERATE_TASK, moderation_sweep
 from tests.moderation.video_clips import clips, local_models, whisper_dir  # noqa: F401
 from tiktok import jobs
 from videos import transcoding, uploads
@@ -19,7 +21,7 @@ from videos.models import Encoding, EncodingAttempt, Video
 from videos.selectors import listable_videos
 from videos.signals import video_published
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.media]
 
 
 def upload(creator, clip, title="Lemon cake", description="Baking with friends"):
@@ -164,3 +166,13 @@ def test_360p_first_is_published_before_the_720p_only_after_a_decision(
     assert video.published_at is not None
     assert set(video.encodings.values_list("status", flat=True)) == {Encoding.Status.DONE}
     assert video.source_path == ""  # released once the 720p was done too
+
+
+def test_a_job_queued_on_an_upload_whose_transcode_failed_is_not_swept_again(settings, make_user, clips, queued):
+    settings.VIDEO_MODERATION_STALE_SECONDS = 1
+    video = upload(make_user(), clips["friendly"])
+    transcoding.video_transcode(video_id=video.pk, schedule_retries=False)
+    Video.objects.filter(pk=video.pk).update(processing=Video.Processing.FAILED)
+    VideoModerationJob.objects.filter(video=video).update(heartbeat_at=timezone.now() - timedelta(minutes=5))
+    queued.clear()
+    assert moderation_sweep() == 0 and queued == []

@@ -13,6 +13,8 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from accounts.privacy import user_delete
+from moderation import decisions
+from moderation.models import ModerationDecision
 from tests.factories import ready_video
 from tests.media import make_clip
 from tests.moderation.video_clips import local_models, whisper_dir  # noqa: F401
@@ -191,3 +193,22 @@ def test_a_deletion_while_the_store_is_down_hides_the_video_and_cleanup_removes_
     proxy.restore()
     call_command("cleanup_media", stdout=StringIO(), stderr=StringIO())
     assert not [k for k in server.keys(bucket) if video.public_id in k]
+
+
+def test_360p_first_gets_a_url_only_after_an_approving_decision(s3_media, settings, make_user, tmp_path, client):
+    settings.PUBLISH_360P_FIRST = True
+    creator = make_user("creator")
+    clip = make_clip(tmp_path / "clip.mp4", seconds=1.5, width=160, height=120, audio=False)
+    video = uploads.video_create(creator=creator, source_path=clip, title="first small", enqueue=False)
+    video = video_process_inline(video=video, screen=False)  # renditions made, no decision yet
+    assert video.processing == Video.Processing.READY and video.published_at is None
+    client.force_login(make_user("viewer"))
+    assert client.get(media_url(video, "360p")).status_code == 404
+
+    decisions.video_decide(
+        video=video, outcome=ModerationDecision.Outcome.APPROVED, actor=make_user("mod", is_staff=True), note="ok"
+    )
+    video.refresh_from_db()
+    assert video.published_at is not None
+    response = client.get(media_url(video, "360p"))
+    assert response.status_code == 302 and "X-Amz-Signature" in response["Location"]
