@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 from sklearn.metrics import average_precision_score
 
 from moderation import services
-from moderation.classifier import CATEGORIES
+from moderation.classifier import CATEGORIES, SHIPPED_DIR
 from tests.factories import make_user, ready_video
 from videos.models import Comment
 
@@ -111,3 +111,11 @@ def test_scores_out_into_a_missing_folder_is_a_one_line_error(tmp_path):
     path = _write(tmp_path / "plain.jsonl", [{"prompt": "nice video"}], gz=False)
     with pytest.raises(CommandError, match="no folder"):
         call_command("evaluate_comment_moderation", "--data", str(path), "--scores-out", str(tmp_path / "x" / "s"))
+
+
+def test_bench_compares_another_artifact_in_the_same_run(capsys):
+    call_command("bench_comment_moderation", "--n", "20", "--single", "5", "--compare", str(SHIPPED_DIR))
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert re.fullmatch(r"version=\S+ comments_per_s=\d+ p95_single_ms=\d+\.\d", lines[0])
+    assert re.fullmatch(r"version=\S+ comments_per_s=\d+ p95_single_ms=\d+\.\d", lines[1])
+    assert re.fullmatch(r"comments_per_s=\d+ p95_single_ms=\d+\.\d", lines[-1])
