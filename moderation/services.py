@@ -152,7 +152,9 @@ def text_models_warm() -> None:
     log.info("text models ready in %.2f s (%s)", time.perf_counter() - started, classifier.active_version())
 
 
-def texts_screen(*, texts: list[str], scope: str, heads=None, alone: bool = False) -> list[TextVerdict]:
+def texts_screen(
+    *, texts: list[str], scope: str, heads=None, alone: bool = False, gemini_allowed: bool = True
+) -> list[TextVerdict]:
     """Decide texts of one scope in one batch: the language of each, the English classifier for all
     of them, the multilingual model for the other languages read here, Gemini's text check (when
     configured) for the rest, which are otherwise held. Fails closed: whatever cannot be judged is
@@ -160,7 +162,8 @@ def texts_screen(*, texts: list[str], scope: str, heads=None, alone: bool = Fals
     `heads` (evaluation and benchmarks) scores with another artifact's heads than the active ones.
     `alone` runs the encoder on each text by itself, as for a single comment: the int8 encoder's
     activation scales depend on the batch, so a text's probabilities move slightly with its
-    neighbours (evaluation uses this to decide each row exactly as a comment)."""
+    neighbours (evaluation uses this to decide each row exactly as a comment). `gemini_allowed=False`
+    keeps the texts here whatever the settings (a private video's title under GEMINI_SEND=public)."""
     if not _warm["done"]:
         log.warning("loading the text models inside a call: this process had no warm-up")
         _warm["done"] = True
@@ -190,7 +193,8 @@ def texts_screen(*, texts: list[str], scope: str, heads=None, alone: bool = Fals
             log.error("multilingual model unavailable: %s", exc)
             local_version = None
     others = [i for i in readable if found[i].route == languages.ROUTE_OTHER]
-    checks = _gemini_checks({i: texts[i] for i in others}, scope=scope) if others and text_gemini.may_send() else {}
+    send = others and gemini_allowed and text_gemini.may_send()
+    checks = _gemini_checks({i: texts[i] for i in others}, scope=scope) if send else {}
     for i in readable:
         language = found[i]
         stage = {"code": language.code, "confidence": round(language.confidence, 3), "route": language.route}

@@ -140,3 +140,10 @@ def test_a_cyrillic_profile_is_held_without_gemini_and_published_with_it(fake_ge
     decided = services.texts_screen(texts=[RUSSIAN, "A calm walk by the lake"], scope=ModerationPolicy.Scope.VIDEOS)
     assert [v.outcome for v in decided] == [ModerationDecision.Outcome.APPROVED] * 2
     assert decided[0].stages["gemini"]["status"] == "ok" and "gemini" not in decided[1].stages
+
+
+def test_a_caller_can_keep_a_text_from_gemini(fake_gemini):
+    fake = fake_gemini()
+    (verdict,) = services.texts_screen(texts=[RUSSIAN], scope=ModerationPolicy.Scope.VIDEOS, gemini_allowed=False)
+    assert verdict.outcome == ModerationDecision.Outcome.REVIEW
+    assert fake.requests == []
