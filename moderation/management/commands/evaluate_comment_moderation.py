@@ -59,9 +59,7 @@ class Command(BaseCommand):
         verdicts = []
         for start in range(0, len(rows), BATCH):
             texts = [r["prompt"] for r in rows[start : start + BATCH]]
-            verdicts += services.texts_screen(
-                texts=texts, scope=opts["scope"], heads=heads, alone=not opts["batched"]
-            )
+            verdicts += services.texts_screen(texts=texts, scope=opts["scope"], heads=heads, alone=not opts["batched"])
             self.stderr.write(f"decided {len(verdicts)}/{len(rows)}")
         if not any(v.version for v in verdicts):
             raise CommandError("the comment classifier could not run (see the log above)")
