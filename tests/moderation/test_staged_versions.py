@@ -119,6 +119,29 @@ def test_the_owner_sees_the_staged_title_under_review_and_edits_it_further(clien
     assert video.staged_at is None and video.title == "Sunset at the pier"
 
 
+def test_the_owners_watch_page_shows_the_staged_title_under_review_and_others_the_approved_one(client):
+    creator = make_user("maker")
+    video = ready_video(creator, title="Sunset at the pier", description="golden hour", media=False)
+    force("videos", "review")
+    edit(video, "Sunrise at the pier", "early start")
+    url = reverse("videos:watch", args=[video.public_id])
+
+    visitor = client.get(url).content.decode()
+    assert "Sunset at the pier" in visitor and "golden hour" in visitor
+    assert "Sunrise at the pier" not in visitor and "early start" not in visitor and "Under review" not in visitor
+
+    client.force_login(make_user("viewer"))
+    assert "Sunrise at the pier" not in client.get(url).content.decode()
+
+    client.force_login(creator)
+    owner = client.get(url).content.decode()
+    assert f'<h2 class="title"><a href="{url}">Sunrise at the pier</a></h2>' in owner
+    # The card and the page's title read the edit; the meta tags, which others see, stay approved.
+    assert '<p class="desc">early start</p>' in owner and '<p class="desc">golden hour' not in owner
+    assert "<title>Sunrise at the pier" in owner and 'og:title" content="Sunset at the pier"' in owner
+    assert f'id="under-review-{video.public_id}">Under review: viewers see “Sunset at the pier”' in owner
+
+
 def test_a_held_profile_edit_shows_the_owner_the_new_version_and_others_the_approved_one(client, moderator):
     person = make_user("dancer")
     person.display_name, person.bio = "Dancer", "I dance"
