@@ -297,7 +297,12 @@ def build(n_videos: int, n_users: int, n_interactions: int, rng):
         row[idx["completion_sum"]] = float(completion_sum[n])
         rows.append(row)
     with _indexes_deferred(Video._meta.db_table):
-        _insert(Video._meta.db_table, cols, rows)
+        if connection.vendor == "mysql":  # 1M rows through INSERTs took most of the MariaDB build
+            load = _mysql_file_loader(Video._meta.db_table, cols)
+            for start in range(0, len(rows), 200_000):
+                load(rows[start : start + 200_000])
+        else:
+            _insert(Video._meta.db_table, cols, rows)
     del rows
     video_ids = np.array(Video.objects.order_by("pk").values_list("pk", flat=True))
     through = Video.categories.through
@@ -361,7 +366,7 @@ def _mysql_file_loader(table: str, cols: list[str]):
 
     def load(rows) -> None:
         with tempfile.NamedTemporaryFile("w", suffix=".tsv", prefix="recbench-") as fh:
-            fh.writelines("\t".join(map(str, row)) + "\n" for row in rows)
+            fh.writelines("\t".join(map(_tsv, row)) + "\n" for row in rows)
             fh.flush()
             db = connection.Database.connect(**params)  # the driver module Django uses
             try:
@@ -376,6 +381,16 @@ def _mysql_file_loader(table: str, cols: list[str]):
                 db.close()
 
     return load
+
+
+def _tsv(value) -> str:
+    """One field as LOAD DATA reads it: NULL as \\N, booleans as 0/1 (the generated text holds no
+    tab, newline or backslash)."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return str(int(value))
+    return str(value)
 
 
 def _events(n_users, n_videos, n_interactions, now, rng) -> dict:
