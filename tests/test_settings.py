@@ -42,3 +42,14 @@ def test_production_settings_pass_the_deploy_check():
         DJANGO_ALLOWED_HOSTS="example.com",
     )
     assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_s3_media_needs_a_bucket_and_the_backend_must_be_known():
+    result = manage("check", MEDIA_STORAGE="s3", S3_BUCKET="")
+    assert result.returncode != 0
+    assert "MEDIA_STORAGE=s3 needs S3_BUCKET" in result.stderr
+    result = manage("check", MEDIA_STORAGE="nfs")
+    assert result.returncode != 0
+    assert "MEDIA_STORAGE must be 'local' or 's3'" in result.stderr
+    result = manage("check", MEDIA_STORAGE="s3", S3_BUCKET="clip-media", S3_ENDPOINT_URL="http://127.0.0.1:9000")
+    assert result.returncode == 0, result.stderr
