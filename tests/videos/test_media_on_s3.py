@@ -4,6 +4,7 @@ check, deletion and cleanup reach the bucket, and the store going down mid-trans
 job with nothing published and the original kept."""
 
 import urllib.request
+import zipfile
 from io import StringIO
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -12,7 +13,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from accounts.privacy import user_delete
+from accounts.privacy import user_delete, user_export_write
 from moderation import decisions
 from moderation.models import ModerationDecision
 from tests.factories import ready_video
@@ -212,3 +213,13 @@ def test_360p_first_gets_a_url_only_after_an_approving_decision(s3_media, settin
     assert video.published_at is not None
     response = client.get(media_url(video, "360p"))
     assert response.status_code == 302 and "X-Amz-Signature" in response["Location"]
+
+
+def test_the_data_export_holds_the_videos_from_the_bucket(s3_media, make_user, tmp_path):
+    server, bucket = s3_media
+    creator = make_user("creator")
+    video = ready_video(creator)
+    target = tmp_path / "export.zip"
+    user_export_write(user=creator, target=target)
+    with zipfile.ZipFile(target) as archive, media_store.local_copy(f"videos/{video.public_id}/720p.mp4") as stored:
+        assert archive.read(f"media/videos/{video.public_id}.mp4") == stored.read_bytes()
