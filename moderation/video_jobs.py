@@ -130,7 +130,9 @@ def video_moderation_when_ready(*, video) -> None:
     """The renditions are ready and the video has no decision yet: queue the job if it is still
     waiting for them; one queued or running on the source goes on and decides."""
     job = VideoModerationJob.objects.filter(video=video).first()
-    if job is None or job.status in (VideoModerationJob.Status.WAITING, VideoModerationJob.Status.DONE):
+    S = VideoModerationJob.Status
+    # Run inline (ingest_video --wait, tests) no cluster will pick up a job queued earlier: run it now.
+    if job is None or job.status in (S.WAITING, S.DONE) or (job.status == S.QUEUED and jobs.running_inline()):
         video_moderation_enqueue(video=video)
 
 
@@ -150,7 +152,10 @@ def moderation_sweep() -> int:
     S = VideoModerationJob.Status
     stale = timezone.now() - timedelta(seconds=settings.VIDEO_MODERATION_STALE_SECONDS)
     count = 0
-    stuck = VideoModerationJob.objects.filter(status__in=[S.RUNNING, S.QUEUED], heartbeat_at__lt=stale)
+    stuck = VideoModerationJob.objects.filter(status__in=[S.RUNNING, S.QUEUED], heartbeat_at__lt=stale).exclude(
+        # Queued on the upload, whose transcode then failed: there is nothing to publish or decide.
+        Q(video__processing=Video.Processing.FAILED) | Q(video__deleted_at__isnull=False)
+    )
     for job in stuck.select_related("video"):
         if job.attempts >= settings.VIDEO_MODERATION_MAX_ATTEMPTS:
             reason = f"Held for review: automatic moderation did not finish after {job.attempts} attempts."

@@ -12,6 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.test import override_settings
@@ -123,7 +124,7 @@ class Command(BaseCommand):
             )
             services.video_delete(video=video)
             Video.objects.filter(pk=video.pk).delete()
-            shutil.rmtree(Path(services.settings.UPLOAD_TMP_ROOT), ignore_errors=True)
+            shutil.rmtree(Path(settings.UPLOAD_TMP_ROOT), ignore_errors=True)
         return pipeline, bare, cpu
 
 
