@@ -111,8 +111,15 @@ class Command(BaseCommand):
             if video.processing != Video.Processing.READY:
                 raise SystemExit(f"The pipeline failed: {video.processing_error}")
             # The replay reads the same inputs: put the upload back where the commands expect it.
-            for path in {Path(a) for argv in log.commands for a in argv if a.endswith((".upload", ".source"))}:
+            inputs = {a.removeprefix("file:") for argv in log.commands for a in argv}
+            for path in {Path(a) for a in inputs if a.endswith((".upload", ".source"))}:
+                path.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(clip, path)
+            # The work folder the pipeline wrote its outputs in is gone once the video is ready.
+            for argv in log.commands:
+                for arg in argv:
+                    if arg.endswith(".part"):
+                        Path(arg).parent.mkdir(parents=True, exist_ok=True)
             cpu_started = _cpu_seconds(include_self=False)
             started = time.perf_counter()
             for argv in log.commands:
