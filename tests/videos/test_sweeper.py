@@ -53,12 +53,14 @@ def test_a_killed_transcode_is_requeued_by_the_sweeper_and_finishes_with_two_att
     # Nothing is requeued while the heartbeat is fresh...
     assert transcoding.encodings_sweep_stuck()["requeued"] == 0
     # ...and it is, once no heartbeat came for longer than the threshold (the last one back-dated).
-    Encoding.objects.filter(video=video, rendition="720p").update(
+    # Both renditions were in the one ffmpeg run that died, and both stopped reporting.
+    assert Encoding.objects.get(video=video, rendition="360p").status == Encoding.Status.RUNNING
+    Encoding.objects.filter(video=video).update(
         heartbeat_at=timezone.now() - timedelta(seconds=settings.TRANSCODE_STALE_SECONDS + 1)
     )
     sent = []
     monkeypatch.setattr(transcoding.jobs, "enqueue", lambda func, *args, **kw: sent.append((func, args, kw)))
-    assert transcoding.encodings_sweep_stuck()["requeued"] == 1
+    assert transcoding.encodings_sweep_stuck()["requeued"] == 2
     assert sent == [("videos.tasks.transcode_video", (video.pk,), {"long": True})]
     assert not (settings.MEDIA_ROOT / "videos" / video.public_id / "720p.mp4.part").exists()
 
@@ -72,7 +74,7 @@ def test_a_killed_transcode_is_requeued_by_the_sweeper_and_finishes_with_two_att
         (1, "abandoned"),
         (2, "done"),
     ]
-    assert Encoding.objects.get(video=video, rendition="360p").attempts == 1
+    assert Encoding.objects.get(video=video, rendition="360p").attempts == 2
 
 
 def test_a_claimed_encoding_cannot_be_claimed_again(make_user):
