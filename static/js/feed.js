@@ -235,14 +235,17 @@
   // Each clip that arrives whole says how fast the connection is (its Resource Timing entry):
   // the clips attached after it choose their rendition from the latest one.
   function measured(entry) {
-    if (entry.initiatorType !== "video" || entry.name.indexOf("/media/") < 0) return;
+    if (entry.initiatorType !== "video") return;
+    // The clip's own element says which video it was: the URL may be this site's or a store's.
+    const video = Array.from(document.querySelectorAll(".slide[data-video] video"))
+      .find(function (v) { return v.currentSrc === entry.name || v.src === entry.name; });
+    if (!video) return;
     if (entry.encodedBodySize < 32 * 1024) return; // too small to time
     const seconds = (entry.responseEnd - entry.requestStart) / 1000;
     if (seconds <= 0) return;
     const rate = (entry.encodedBodySize * 8) / 1000 / seconds;
     try { sessionStorage.setItem(RATE_KEY, rate.toFixed(0)); } catch (e) { /* private mode */ }
-    const match = /\/v\/([^/]+)\/media\//.exec(new URL(entry.name).pathname);
-    window.clipNetwork = { kbps: rate, from: match ? decodeURIComponent(match[1]) : "" };
+    window.clipNetwork = { kbps: rate, from: video.closest(".slide[data-video]").getAttribute("data-video") };
   }
   if ("PerformanceObserver" in window) {
     try {
