@@ -103,10 +103,12 @@ def decide(*, scores: dict, thresholds: dict, stages: dict[str, StageResult], no
     gemini = stages.get("gemini")
     if gemini and gemini.status == "ok" and gemini.detail.get("verdict") in ("review", "reject") and not review:
         reasons.append(f"Gemini suggested {gemini.detail['verdict']}")
-    for name in ("text", "speech"):
-        result = stages.get(name)
-        if result and result.status == "ok" and result.detail.get("foreign_script"):
-            reasons.append(f"the {name} is mostly in a script the classifier cannot read")
+    text = stages.get("text")
+    if text and text.status == "ok" and text.detail.get("unread"):
+        reasons.append("the " + " and ".join(text.detail["unread"]) + " could not be decided here (language)")
+    speech = stages.get("speech")
+    if speech and speech.status == "ok" and speech.detail.get("foreign_script"):
+        reasons.append("the speech is mostly in a script the classifier cannot read")
     if reasons:
         return Outcome.REVIEW, "Held for review: " + "; ".join(reasons) + "."
     return Outcome.APPROVED, "No policy category reached its threshold."

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from django.conf import settings
 
-from moderation import classifier, frames, gemini, nsfw, speech
-from moderation.models import CATEGORIES
+from moderation import classifier, frames, gemini, languages, nsfw, services, speech
+from moderation.models import CATEGORIES, ModerationDecision, ModerationPolicy
 from moderation.video_rules import StageResult
 from tiktok import media_store
 from videos.models import Category, Encoding
@@ -89,29 +89,44 @@ def _explain(text: str, scores: dict, thresholds: dict) -> dict:
 
 
 def stage_text(video, thresholds: dict) -> StageResult:
+    """The title and description, decided by the one text decision that comments, bios and staged
+    edits go through (`services.texts_screen`): the language of each field, the English classifier,
+    the multilingual model for the languages read here, Gemini's text check for the rest when the
+    video may be sent to Gemini. A field in a language nobody here reads is flagged, so the video is
+    held for review instead of trusted with the English model's low scores."""
     texts = {k: v for k, v in video_texts(video).items() if classifier.clean_text(v)}
     if not texts:
         return StageResult(status="ok", scores={c: 0.0 for c in CATEGORIES}, detail={"fields": {}})
-    try:
-        scored = classifier.score_texts(list(texts.values()))
-    except Exception as exc:  # ClassifierUnavailable and whatever the model raises
-        raise StageFailed(f"The text classifier could not run: {exc}") from exc
-    per_field = dict(zip(texts.keys(), scored, strict=True))
-    combined = {c: round(max(s.get(c, 0.0) for s in scored), 4) for c in CATEGORIES}
+    verdicts = services.texts_screen(
+        texts=list(texts.values()), scope=ModerationPolicy.Scope.VIDEOS, gemini_allowed=not gemini.may_send(video)
+    )
+    if any(not v.version for v in verdicts):
+        raise StageFailed("The text classifier could not run: " + next(v.reason for v in verdicts if not v.version))
+    per_field = {name: v.scores for name, v in zip(texts, verdicts, strict=True)}
+    combined = {c: round(max(s.get(c, 0.0) for s in per_field.values()), 4) for c in CATEGORIES}
     evidence = []
     for name, scores in per_field.items():
         words = _explain(texts[name], scores, thresholds)
         for code, found in words.items():
             evidence.append({"field": name, "category": code, "score": round(scores[code], 4),
                              "text": texts[name][:300], "words": found})  # fmt: skip
-    foreign = any(classifier.foreign_script(t) for t in texts.values())
+    # A field in a language not read here stands on Gemini's verdict; without one (not configured,
+    # not allowed, failed) or when Gemini asks for review, the video waits for a person.
+    unread = {
+        name: v.reason
+        for name, v in zip(texts, verdicts, strict=True)
+        if v.stages.get("language", {}).get("route") == languages.ROUTE_OTHER
+        and v.outcome != ModerationDecision.Outcome.APPROVED
+    }
     return StageResult(
         status="ok",
         scores=combined,
         detail={
             "fields": {k: {c: round(v, 4) for c, v in s.items()} for k, s in per_field.items()},
             "evidence": evidence,
-            "foreign_script": foreign,
+            "languages": {name: v.stages.get("language", {}) for name, v in zip(texts, verdicts, strict=True)},
+            "unread": unread,
+            "foreign_script": bool(unread),
         },
     )
 

@@ -63,3 +63,17 @@ def test_plain_colour_patterns_score_sexual_content_near_zero(local_models, make
     thumbs = [f for f in decision.evidence["frames"] if "thumb" in f]
     assert thumbs
     assert (settings.MEDIA_ROOT / "moderation" / video.public_id / thumbs[0]["thumb"]).is_file()
+
+
+def test_a_title_in_a_language_not_read_here_is_held_without_gemini(local_models, make_user, clips, settings):
+    """Video texts take the one text decision, language handling included: an Arabic title is not
+    trusted with the English model's low scores, the video waits for a person and the reason says why."""
+    settings.GEMINI_API_KEY = ""
+    video = pending_video(make_user(), clips["colours"], title="وصفة كعكة الليمون مع العائلة")
+    video_moderation_run(video=video)
+    video.refresh_from_db()
+    decision = screen_of(video)
+    assert video.moderation == "review", decision.reason
+    assert "language" in decision.reason
+    assert decision.stages["text"]["languages"]["title"]["code"] == "ar"
+    assert not listable_videos().filter(pk=video.pk).exists()
