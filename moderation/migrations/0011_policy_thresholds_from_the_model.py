@@ -4,14 +4,14 @@ from django.db import migrations, models
 # chosen on the validation split by `train_comment_moderator`; tests check the two agree). Later
 # artifacts are applied with `manage.py apply_comment_thresholds`.
 THRESHOLDS = {
-    "S": (0.15, 0.8),
-    "H": (0.4, 0.95),
-    "V": (0.15, 0.97),
-    "HR": (0.18, 0.89),
-    "SH": (0.25, 0.95),
-    "S3": (0.15, 0.87),
-    "H2": (0.22, 0.95),
-    "V2": (0.15, 0.83),
+    "S": (0.3, 0.95),
+    "H": (0.3, 0.8),
+    "V": (0.3, 0.8),
+    "HR": (0.3, 0.8),
+    "SH": (0.55, 0.93),
+    "S3": (0.3, 0.8),
+    "H2": (0.3, 0.94),
+    "V2": (0.3, 0.8),
 }
 # What migration 0004 seeded: a row holding anything else was changed by a person.
 SEEDED = {

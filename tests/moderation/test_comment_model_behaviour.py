@@ -29,7 +29,7 @@ def _decide(texts):
     return [services.STATE_FOR_OUTCOME[v.outcome] for v in verdicts]
 
 
-MISSED = "cc-ft-1 misses this (docs/comment-moderation.md, Known weaknesses); a better model turns it green"
+MISSED = "the shipped model misses this (docs/comment-moderation.md, Known weaknesses); a better model turns it green"
 
 
 @pytest.mark.xfail(strict=True, reason=MISSED)
