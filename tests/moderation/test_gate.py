@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts import services as account_services
-from accounts.models import Notification, User
+from accounts.models import Notification
 from moderation.models import ModerationDecision, VideoModerationJob
 from moderation.video_jobs import moderation_sweep
 from tests.factories import make_user, ready_video

@@ -100,7 +100,9 @@ def test_editing_the_text_of_a_published_video_moderates_the_new_text_only(clien
     assert video.poster_time == 1.5
     decisions = ModerationDecision.objects.filter(object_id=video.pk, content_type__model="video")
     assert decisions.count() == before + 1
-    assert decisions.first().action == "edit" and decisions.first().text_snapshot == "Sunset at the pier\nnow with #pier"
+    assert (
+        decisions.first().action == "edit" and decisions.first().text_snapshot == "Sunset at the pier\nnow with #pier"
+    )
     assert video.moderation == Video.Moderation.APPROVED and video.moderation_reason == "ok"  # never taken down
     assert video.staged_at is None
 
