@@ -30,6 +30,9 @@ def test_a_full_disk_fails_the_job_cleanly(make_user, tmp_path, settings):
     assert video.processing == "failed"
     assert "disk is full or the file size limit was reached" in video.processing_error
     assert Encoding.objects.filter(video=video, status="failed").exists()
-    leftovers = [p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()]
+    # Moderation ran on the upload beside the transcode: its evidence thumbnails belong to the
+    # decision record (removed with the video). Nothing else may be left: no partial rendition.
+    evidence = Path(settings.MEDIA_ROOT) / "moderation" / str(video.public_id)
+    leftovers = [p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file() and evidence not in p.parents]
     assert leftovers == []
     assert not listable_videos().exists()
