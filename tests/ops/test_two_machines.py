@@ -2,8 +2,10 @@
 pair with its own VAR_DIR and temporary directory, standing for two machines, against the same
 MariaDB, Redis and S3-compatible store (the local moto server). A video uploaded through web A is
 transcoded and moderated by cluster B and plays through web B; a comment posted on B is seen on
-A; a comment rate limit counted on A holds on B. (Trained models reaching the other machine:
-tests/ops/test_artifacts_shared.py.) Runs in CI's MariaDB + Redis run; skipped on SQLite."""
+A; a comment rate limit counted on A holds on B; a recommender trained on B is served by A without
+a restart (A fetches the active version from the store into its own MODEL_ROOT). Comment heads
+reaching the other machine: tests/ops/test_artifacts_shared.py. Runs in CI's MariaDB + Redis run;
+skipped on SQLite."""
 
 import os
 import re
@@ -26,7 +28,9 @@ from moderation.models import ModerationDecision
 from tests.media import make_clip
 from tests.moderation.video_clips import whisper_dir  # noqa: F401
 from tests.ops.test_cluster_killed_mid_training import child_database_url, wait_until
+from tests.recommendations.catalogue import make_catalogue, plant_engagement
 from tests.s3_server import free_port
+from tiktok.models import ModelVersion
 from videos.models import Category, Comment, Encoding, Video
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -248,3 +252,22 @@ def test_a_video_uploaded_on_a_is_processed_by_b_and_plays_everywhere_with_comme
     status, _, body = person.post(f"{b}{comments}", {"text": "One more thought"})
     assert status == 429, body[:300]
     assert Comment.objects.filter(video=video).count() == 2
+
+    # A model trained on B (its own MODEL_ROOT) is served by A, which never trained one, without a
+    # restart: A's next feed fetches the active version from the store.
+    _, _, _, by_cat = make_catalogue(per_category=6, creators=3)
+    plant_engagement(by_cat, viewers_per_category=3, per_viewer=4)
+    trained = subprocess.run(
+        [sys.executable, "manage.py", "train_recommender"],
+        cwd=ROOT, env=machines["b"]["env"], capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    active = ModelVersion.objects.get(kind="recommender", active=True)
+    assert f"models/{active.artifact_path}" in server.keys(bucket)
+    on_a = machines["a"]["var"] / "models" / active.artifact_path
+    assert not on_a.exists()
+
+    def served_by_a():
+        return person.request(f"{a}/")[0] == 200 and on_a.is_file()
+
+    wait_until(served_by_a, 60, "web A never loaded the model trained on B")
