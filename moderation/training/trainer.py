@@ -392,7 +392,7 @@ def not_worse(candidate: dict, current: dict | None) -> bool:
 # ---------------------------------------------------------------------------------------------
 # Fine-tuning the encoder (once per release; see finetune.py)
 
-RARE = ("S", "V", "SH", "S3", "H2", "V2")
+RARE = tuple(c for c in CATEGORIES if c not in ("H", "HR"))  # the categories with little public data
 
 
 def fine_tune_rows(rows: list[dict], n: int | None, seed: int = 13) -> list[dict]:
