@@ -73,7 +73,10 @@ def test_the_token_lookup_uses_the_index():
             columns = [c[0] for c in cursor.description]
             rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
             token_row = next(r for r in rows if r["table"] in ("videos_searchtoken", "U0"))
-            assert token_row["key"] == "searchtoken_token_idx" and token_row["type"] == "range", rows
+            # The optimiser may range-scan the token index, or join by video and filter rows with
+            # it (`ref|filter`); either way the token index is used and the table is never scanned.
+            assert "searchtoken_token_idx" in (token_row["key"] or "").split("|"), rows
+            assert token_row["type"] != "ALL", rows
 
 
 def test_special_characters_are_literal_not_like_wildcards(client):
