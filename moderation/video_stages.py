@@ -126,7 +126,6 @@ def stage_text(video, thresholds: dict) -> StageResult:
             "evidence": evidence,
             "languages": {name: v.stages.get("language", {}) for name, v in zip(texts, verdicts, strict=True)},
             "unread": unread,
-            "foreign_script": bool(unread),
         },
     )
 
