@@ -8,7 +8,7 @@ import time
 
 from django_q.conf import Conf
 
-from moderation import classifier, nsfw, speech
+from moderation import nsfw, services, speech
 
 log = logging.getLogger(__name__)
 LONG_CLUSTER = "long"
@@ -21,7 +21,9 @@ def models_warm(sender=None, proc_name: str = "", **kwargs) -> None:
         return
     started = time.monotonic()
     for name, load in (
-        ("comment classifier", lambda: classifier.score_texts(["warming up"])),
+        # The text decision (classifier, language detector, multilingual model) of titles and
+        # transcripts, as a web worker warms it.
+        ("text models", services.text_models_warm),
         ("whisper", speech._model),
         ("nsfw", nsfw._get),
     ):

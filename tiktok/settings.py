@@ -392,7 +392,7 @@ Q_CLUSTER = {
     "max_attempts": 3,
     "queue_limit": 50,
     "bulk": 10,
-    "poll": 0.5,
+    "poll": 0.2,  # the ORM broker's wait for a new job: a video's first job starts sooner
     "catch_up": False,
     "save_limit": 1000,
     "ack_failures": True,
