@@ -51,7 +51,8 @@ def sample(video_path: str | Path, out_dir: str | Path, *, duration: float, max_
     # costs about a third less CPU.
     cmd = [
         ffmpeg.FFMPEG, "-hide_banner", "-nostdin", "-loglevel", "info", "-y",
-        "-skip_frame", "noref", "-skip_loop_filter", "all", *ffmpeg.input_args(video_path, demuxer), "-an", "-sn", "-vf", vf, "-fps_mode", "vfr", "-q:v", "4",
+        "-skip_frame", "noref", "-skip_loop_filter", "all", *ffmpeg.input_args(video_path, demuxer),
+        "-an", "-sn", "-vf", vf, "-fps_mode", "vfr", "-q:v", "4",
         str(out_dir / "f%04d.jpg"),
     ]  # fmt: skip
     ffmpeg.log_command(cmd)
