@@ -262,6 +262,10 @@ def metrics(probs: np.ndarray, rows: list[dict]) -> dict:
 REVIEW_PRECISION = 0.5  # a person looks at a text once it is at least as likely harmful as not
 REJECT_PRECISION = 0.95  # removed without a person only when 19 in 20 such texts are harmful
 REVIEW_FLOOR, REJECT_FLOOR = 0.15, 0.8
+# Each category's review threshold holds at most this share of the clean validation rows (many of
+# them written look-alikes: counter-speech, violent words in games or cooking, everyday family
+# captions), whatever the precision rule says: the held harmless text a person would see.
+CLEAN_HOLD_BUDGET = 0.02
 
 
 def choose_thresholds(probs: np.ndarray, rows: list[dict]) -> dict:
@@ -269,10 +273,12 @@ def choose_thresholds(probs: np.ndarray, rows: list[dict]) -> dict:
     the validation rows reweighted to the category's reference base rate (REFERENCE_RATES, the rate
     the probabilities are calibrated to), because the split holds far more harmful text than a
     comment stream and its raw precision flatters low thresholds. Review: the lowest probability
-    where that precision reaches REVIEW_PRECISION; reject: where it reaches REJECT_PRECISION. Floors
-    keep review >= 0.15 and reject >= max(0.8, review + 0.05); a category with fewer than 5
-    positives keeps 0.5 / 0.95."""
+    where that precision reaches REVIEW_PRECISION, and no lower than the score that at most
+    CLEAN_HOLD_BUDGET of the clean validation rows (every label known and 0) reach, so harmless
+    text is rarely held; reject: where precision reaches REJECT_PRECISION. Floors keep review >= 0.15
+    and reject >= max(0.8, review + 0.05); a category with fewer than 5 positives keeps 0.5 / 0.95."""
     labels = label_matrix(rows)
+    clean = (labels == 0).all(axis=1)
     out = {}
     for j, c in enumerate(CATEGORIES):
         known = labels[:, j] >= 0
@@ -293,6 +299,8 @@ def choose_thresholds(probs: np.ndarray, rows: list[dict]) -> dict:
 
             review = lowest(REVIEW_PRECISION) or review
             reject = lowest(REJECT_PRECISION) or reject
+            if clean.sum() >= 100:
+                review = max(review, float(np.quantile(probs[clean, j], 1 - CLEAN_HOLD_BUDGET)))
         review = round(min(max(review, REVIEW_FLOOR), 0.9), 2)
         reject = round(min(max(reject, review + 0.05, REJECT_FLOOR), 0.99), 2)
         out[c] = {"review": review, "reject": reject}
