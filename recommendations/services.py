@@ -274,6 +274,37 @@ def _fetch_arrays(sql: str, params, dtypes, chunk: int = 500_000) -> list[np.nda
     return [np.concatenate(c) if c else np.zeros(0, dtype=d) for c, d in zip(cols, dtypes, strict=True)]
 
 
+def _dense(ids: np.ndarray, count: int) -> bool:
+    """Whether a lookup table over 0..max(ids) is affordable: database ids are mostly dense, and
+    a table lookup is many times faster than a binary search of ten million unsorted ids."""
+    return len(ids) > 0 and int(ids.min()) >= 0 and int(ids.max()) <= 4 * count + 1_000_000
+
+
+def _positions(sorted_ids: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each value's index in `sorted_ids` (unique, ascending), and whether it is there at all."""
+    if len(sorted_ids) == 0:
+        return np.zeros(len(values), dtype=np.int64), np.zeros(len(values), dtype=bool)
+    if _dense(sorted_ids, len(sorted_ids)) and (len(values) == 0 or int(values.min()) >= 0):
+        table = np.full(int(sorted_ids[-1]) + 1, -1, dtype=np.int64)
+        table[sorted_ids] = np.arange(len(sorted_ids))
+        inside = values < len(table)
+        pos = np.where(inside, table[np.where(inside, values, 0)], -1)
+        return np.maximum(pos, 0), pos >= 0
+    pos = np.searchsorted(sorted_ids, values)
+    return pos, (pos < len(sorted_ids)) & (sorted_ids[np.minimum(pos, len(sorted_ids) - 1)] == values)
+
+
+def _codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`np.unique(values, return_inverse=True)`, through a lookup table where the ids are dense."""
+    if not _dense(values, len(values)):
+        return np.unique(values, return_inverse=True)
+    present = np.zeros(int(values.max()) + 1, dtype=bool)
+    present[values] = True
+    uniq = np.flatnonzero(present)
+    code = np.cumsum(present, dtype=np.int64) - 1
+    return uniq.astype(values.dtype, copy=False), code[values]
+
+
 def _fetch_in_id_ranges(table: str, select_sql: str, where_sql: str, params, dtypes):
     """`_fetch_arrays` over consecutive primary-key ranges of `table`, one query per range.
     MySQL's client library holds a whole result in memory before the first row is read, so one
@@ -302,12 +333,7 @@ def load_training_data(*, now, params: dict, horizon_days: float | None):
     video_ids, creator_ids, impressions = _fetch_arrays(sql, qparams, [np.int64, np.int64, np.int64])
     through = Video.categories.through._meta.db_table
     vid, cid = _fetch_arrays(f"SELECT video_id, category_id FROM {through}", [], [np.int64, np.int64])
-    pos = np.searchsorted(video_ids, vid)
-    ok = (
-        (pos < len(video_ids)) & (video_ids[np.minimum(pos, max(len(video_ids) - 1, 0))] == vid)
-        if len(video_ids)
-        else pos < 0
-    )
+    pos, ok = _positions(video_ids, vid)
     category_ids = np.unique(cid)
     item_categories = sp.csr_matrix(
         (np.ones(int(ok.sum()), dtype=np.float32), (pos[ok], np.searchsorted(category_ids, cid[ok]))),
@@ -329,8 +355,7 @@ def load_training_data(*, now, params: dict, horizon_days: float | None):
         [horizon, *KIND_CODES],
         [np.int64, np.int64, np.int8, np.float32, np.float64],
     )
-    pos = np.searchsorted(video_ids, videos)
-    ok = (pos < len(video_ids)) & (video_ids[np.minimum(pos, max(len(video_ids) - 1, 0))] == videos)
+    pos, ok = _positions(video_ids, videos)
     users, items, kinds, completion, times = users[ok], pos[ok], kinds[ok], completion[ok], times[ok]
     base = np.array([weights_by_kind.get(k, 0.0) for k in KIND_CODES])
     w = base[kinds]
@@ -339,7 +364,7 @@ def load_training_data(*, now, params: dict, horizon_days: float | None):
     raw = w.astype(np.float32)  # what a live profile sums: no time decay
     age_days = (now.timestamp() - times) / 86400.0
     w = w * 0.5 ** (np.maximum(age_days, 0) / params["decay_days"])
-    user_ids, user_idx = np.unique(users, return_inverse=True)
+    user_ids, user_idx = _codes(users)
     return {
         "video_ids": video_ids,
         "creator_ids": creator_ids,
