@@ -87,8 +87,8 @@ def _position(digits: str, size: int) -> int:
     return min(int(digits), size)
 
 
-def _read_span(path: Path, start: int, length: int):
-    with path.open("rb") as handle:
+def _read_span(handle, start: int, length: int):
+    with handle:
         handle.seek(start)
         remaining = length
         while remaining > 0:
@@ -107,17 +107,24 @@ def serve_media_file(request, path: Path, content_type: str) -> HttpResponse:
         response = HttpResponse(content_type=content_type)
         response["X-Accel-Redirect"] = prefix.rstrip("/") + "/" + relative
     else:
-        size = path.stat().st_size
+        try:
+            size = path.stat().st_size
+            # Opened now, not when the body is sent: a file deleted since it was found (its video
+            # deleted or re-transcoded meanwhile) is a 404, not a server error.
+            handle = path.open("rb")
+        except FileNotFoundError:
+            raise Http404 from None
         span = parse_range(request.headers.get("Range", ""), size)
         if span == "unsatisfiable":
+            handle.close()
             response = HttpResponse(status=416, content_type=content_type)
             response["Content-Range"] = f"bytes */{size}"
         elif span is None:
-            response = FileResponse(path.open("rb"), content_type=content_type)
+            response = FileResponse(handle, content_type=content_type)
         else:
             start, end = span
             length = end - start + 1
-            response = StreamingHttpResponse(_read_span(path, start, length), status=206, content_type=content_type)
+            response = StreamingHttpResponse(_read_span(handle, start, length), status=206, content_type=content_type)
             response["Content-Length"] = str(length)
             response["Content-Range"] = f"bytes {start}-{end}/{size}"
         response["Accept-Ranges"] = "bytes"
