@@ -26,9 +26,10 @@ def test_back_from_a_profile_restores_the_slide_and_the_loaded_pages(live_server
     with phone_page(browser) as page:
         sign_in(page, live_server, viewer)
         page.goto(live_server.url + "/")
-        for _ in range(5):  # into the second page of cards
+        assert wait_until(lambda: slide_in_view(page) == _slides(page)[0])
+        for step in range(1, 6):  # into the second page of cards, one settled move at a time
             page.keyboard.press("ArrowDown")
-            page.wait_for_timeout(500)
+            assert wait_until(lambda step=step: slide_in_view(page) in _slides(page)[step : step + 1])
         assert wait_until(lambda: len(_slides(page)) >= 8)
         loaded = _slides(page)
         here = slide_in_view(page)

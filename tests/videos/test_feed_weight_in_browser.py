@@ -75,10 +75,12 @@ def test_the_next_clips_rendition_follows_the_throughput_of_the_previous_one(liv
     page.goto(live_server.url + "/")
     slides = page.eval_on_selector_all(".slide[data-video]", "els => els.map(e => e.dataset.video)")
     assert wait_until(lambda: playing(page, slides[0]), timeout=30)
-    # The first clip arrives whole: its timing is the measurement.
-    assert wait_until(lambda: page.evaluate("!!window.clipNetwork"), timeout=30)
+    # A clip that arrives whole is the measurement: the first one, or (when Chromium fetched the
+    # first in several range requests, none of them the whole clip) one of the clips attached ahead.
+    first_measured = wait_until(lambda: page.evaluate("!!window.clipNetwork"), timeout=20)
     page.keyboard.press("ArrowDown")
     assert wait_until(lambda: playing(page, slides[1]), timeout=30)
+    assert first_measured or wait_until(lambda: page.evaluate("!!window.clipNetwork"), timeout=30)
     measured = page.evaluate("window.clipNetwork")
     assert measured and measured["from"] in slides[:3]  # the latest clip that arrived whole
     assert (measured["kbps"] < 6000) == (expected == "360"), measured
