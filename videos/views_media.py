@@ -9,6 +9,7 @@ browser's Range requests go to the store.
 """
 
 import logging
+import os
 import re
 from pathlib import Path
 
@@ -108,12 +109,12 @@ def serve_media_file(request, path: Path, content_type: str) -> HttpResponse:
         response["X-Accel-Redirect"] = prefix.rstrip("/") + "/" + relative
     else:
         try:
-            size = path.stat().st_size
             # Opened now, not when the body is sent: a file deleted since it was found (its video
             # deleted or re-transcoded meanwhile) is a 404, not a server error.
             handle = path.open("rb")
         except FileNotFoundError:
             raise Http404 from None
+        size = os.fstat(handle.fileno()).st_size  # the size of the file this answer reads
         span = parse_range(request.headers.get("Range", ""), size)
         if span == "unsatisfiable":
             handle.close()
